@@ -1,0 +1,27 @@
+package dev.kextharness.kpi;
+
+/**
+ * {@code <kern/kalloc.h>}, from XNU's "Unsupported" KPI: the kalloc buckets. {@code kfree} takes
+ * the size because the size, not the address, chooses the zone.
+ *
+ * <p>Stability: stable.
+ */
+public final class Kalloc {
+    private Kalloc() {
+    }
+
+    /** {@code void *kalloc(vm_size_t size)}: blocking. */
+    public static long kalloc(long size) {
+        throw Unlinked.call("kalloc");
+    }
+
+    /** {@code void *kalloc_noblock(vm_size_t size)}: NULL above 16384 bytes. */
+    public static long kalloc_noblock(long size) {
+        throw Unlinked.call("kalloc_noblock");
+    }
+
+    /** {@code void kfree(void *data, vm_size_t size)}. */
+    public static void kfree(long data, long size) {
+        throw Unlinked.call("kfree");
+    }
+}
