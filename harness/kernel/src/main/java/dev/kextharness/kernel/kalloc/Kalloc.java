@@ -1,0 +1,324 @@
+package dev.kextharness.kernel.kalloc;
+
+import dev.kextharness.kernel.ledger.Finding;
+import dev.kextharness.kernel.ledger.Ledger;
+import dev.kextharness.kernel.panic.Panicker;
+import dev.kextharness.kernel.printf.CFormat;
+import dev.kextharness.kernel.vm.AddressSpace;
+import dev.kextharness.kernel.vm.SparseMemory;
+import dev.kextharness.kernel.vm.VmMap;
+import dev.kextharness.kernel.zalloc.Traps;
+import dev.kextharness.kernel.zalloc.Zalloc;
+import dev.kextharness.kernel.zalloc.Zone;
+
+/**
+ * kalloc: the general-purpose kernel heap of xnu-6153 (osfmk/kern/kalloc.c). Sizes up to 16384
+ * come from the 27 kalloc.N zones (smallest bucket that fits); larger ones are page-rounded
+ * blocks of kalloc_map or kernel_map. {@code kfree} takes the size, and the size, not the
+ * address, chooses the zone, with XNU's panics when they disagree.
+ */
+public final class Kalloc {
+    /** The macOS x86_64 bucket sizes of xnu-6153 ({@code k_zone_config}). */
+    public static final int[] BUCKETS = {16, 32, 48, 64, 80, 96, 128, 160, 192, 224, 256, 288, 368, 400, 512,
+            576, 768, 1024, 1152, 1280, 1664, 2048, 4096, 6144, 8192, 12288, 16384};
+    /** Buckets with a per-CPU cache (zcache) on Catalina. */
+    private static final boolean[] CACHING = {true, true, true, true, true, true, true, true, true, true, true,
+            true, true, true, true, true, true, true, false, false, false, true, true, false, true, false, false};
+    /** {@code kalloc_max = 2 x 16384}. */
+    public static final long KALLOC_MAX = 32768;
+    /** {@code kalloc_max_prerounded}: the smallest size that is not zone backed. */
+    public static final long KALLOC_MAX_PREROUNDED = KALLOC_MAX / 2 + 1;
+    /** {@code kalloc_kernmap_size}: rounded sizes from here go to kernel_map. */
+    public static final long KALLOC_KERNMAP_SIZE = KALLOC_MAX * 16 + 1;
+    private static final int MAX_SIZE_ZDLUT = (2048 / 16 - 1) * 16;
+
+    private final Zalloc zalloc;
+    private final Zone[] zones = new Zone[BUCKETS.length];
+    private final byte[] lookup = new byte[MAX_SIZE_ZDLUT / 16 + 1];
+    private final VmMap kallocMap;
+    private final VmMap kernelMap;
+    private final SparseMemory memory;
+    private final Ledger ledger;
+    private final Panicker panicker;
+    private final long wiredExtentLimit;
+    private boolean fellBack;
+    private final dev.kextharness.kernel.log.KernelLog log;
+
+    private long largeInuse;
+    private long largeTotal;
+    private long largeMax;
+    private long largeSum;
+    private long largestAllocated = KALLOC_KERNMAP_SIZE;
+
+    public Kalloc(Zalloc zalloc, VmMap kallocMap, VmMap kernelMap, SparseMemory memory, Ledger ledger,
+                  Panicker panicker, long physicalMemory, dev.kextharness.kernel.log.KernelLog log) {
+        this.zalloc = zalloc;
+        this.kallocMap = kallocMap;
+        this.kernelMap = kernelMap;
+        this.memory = memory;
+        this.ledger = ledger;
+        this.panicker = panicker;
+        this.log = log;
+        this.wiredExtentLimit = Math.max(2L << 30, physicalMemory / 64);
+        for (int i = 0; i < BUCKETS.length; i++) {
+            zones[i] = zalloc.zinit(BUCKETS[i], BUCKETS[i], BUCKETS[i], "kalloc." + BUCKETS[i]);
+            zalloc.setCaching(zones[i], CACHING[i]);
+            zalloc.setCallerAcct(zones[i], false);
+        }
+        int bucket = 0;
+        for (int slot = 0; slot < lookup.length; slot++) {
+            while (BUCKETS[bucket] < slot * 16) {
+                bucket++;
+            }
+            lookup[slot] = (byte) bucket;
+        }
+    }
+
+    /** kalloc_map's size: 1/32 of physical memory, at least 16 MiB. */
+    public static long kallocMapSize(long physicalMemory) {
+        return Math.max(physicalMemory >> 5, 16L << 20);
+    }
+
+    /** The kalloc zone for a zone-backed size ({@code <= 16384}); {@code kalloc(0)} maps to kalloc.16. */
+    public Zone zoneFor(long size) {
+        if (size < MAX_SIZE_ZDLUT) {
+            return zones[lookup[(int) ((size + 15) >>> 4)]];
+        }
+        for (int i = 21; i < BUCKETS.length; i++) {
+            if (BUCKETS[i] >= size) {
+                return zones[i];
+            }
+        }
+        throw new IllegalArgumentException("no kalloc zone for " + size + " bytes: sizes above 16384 take the large path");
+    }
+
+    /** {@code kalloc_bucket_size(n)}: the element size for zone-backed sizes, else {@code round_page(n)}. */
+    public long bucketSize(long size) {
+        return size < KALLOC_MAX_PREROUNDED && size >= 0 ? zoneFor(size).elemSize() : AddressSpace.roundPage(size);
+    }
+
+    public Zone zone(int index) {
+        return zones[index];
+    }
+
+    /**
+     * {@code kalloc_canblock}: a zone element or a large block, or 0 when it cannot be had
+     * (non-blocking callers above 16384, a wired extent over the limit, no room).
+     */
+    public long kalloc(long size, boolean canBlock, int site) {
+        return kalloc(size, canBlock, site, 0);
+    }
+
+    /** As {@link #kalloc(long, boolean, int)}, recording an aux datum (an OSMalloc tag) with the block. */
+    public long kalloc(long size, boolean canBlock, int site, long aux) {
+        if (size >= 0 && size < KALLOC_MAX_PREROUNDED) {
+            long addr = zalloc.zalloc(zoneFor(size), site, size, canBlock);
+            if (addr != 0 && aux != 0) {
+                zalloc.setAux(addr, aux);
+            }
+            return addr;
+        }
+        if (!canBlock) {
+            return 0;
+        }
+        return kallocLarge(size, site, aux);
+    }
+
+    private long kallocLarge(long size, int site, long aux) {
+        long rounded = AddressSpace.roundPage(size);
+        if (rounded == 0 || rounded < size || Long.compareUnsigned(rounded, wiredExtentLimit) > 0) {
+            return 0; // KERN_INVALID_ARGUMENT or KERN_RESOURCE_SHORTAGE
+        }
+        VmMap.Entry entry = null;
+        if (rounded < KALLOC_KERNMAP_SIZE) {
+            entry = kallocMap.allocate(rounded, 0, VmMap.Kind.KALLOC, size, site, aux);
+            if (entry == null && !fellBack) {
+                fellBack = true;
+                log.append(CFormat.format("%s: falling back to kernel_map\n", "kalloc_canblock"));
+            }
+        }
+        if (entry == null) {
+            entry = kernelMap.allocate(rounded, 0, VmMap.Kind.KALLOC, size, site, aux);
+        }
+        if (entry == null) {
+            return 0;
+        }
+        if (rounded > largestAllocated) {
+            largestAllocated = rounded;
+        }
+        largeInuse++;
+        largeTotal += rounded;
+        largeSum += rounded;
+        largeMax = Math.max(largeMax, largeTotal);
+        ledger.allocated(site, size);
+        return entry.start;
+    }
+
+    /**
+     * {@code kfree(data, size)}: the size picks the zone. A size in another bucket than the
+     * element's panics with the wrong-zone message; a size in the same bucket is accepted, as XNU
+     * does, and reported as a harness finding when it is not the size that was allocated.
+     */
+    public void kfree(long addr, long size, int site) {
+        if (size >= 0 && size < KALLOC_MAX_PREROUNDED) {
+            Zone zone = zoneFor(size);
+            zalloc.checkFree(zone, addr, site);
+            Zalloc.Element element = zalloc.element(addr);
+            checkFamilyAndSize(element.site(), site, addr, element.requested(), size, zone.name());
+            zalloc.zfreeChecked(zone, addr);
+            return;
+        }
+        kfreeLarge(addr, size, site);
+    }
+
+    private void kfreeLarge(long addr, long size, int site) {
+        long rounded = AddressSpace.roundPage(size);
+        if (rounded > largestAllocated) {
+            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+                    "kfree: size %lu > kalloc_largest_allocated %lu", rounded, largestAllocated));
+        }
+        VmMap map = kallocMap.inRange(addr) ? kallocMap : kernelMap;
+        VmMap.Entry entry = map.entryAt(addr);
+        if (entry == null || entry.kind != VmMap.Kind.KALLOC) {
+            ledger.report(new Finding(Finding.Kind.LARGE_FREE_MISMATCH, ledger.site(site), addr, CFormat.format(
+                    "kfree(%p, %lu) frees no kalloc block: nothing large was allocated at that address "
+                            + "(a double kfree or a wrong pointer). Real XNU's kmem_free unmaps the range silently "
+                            + "and corrupts the kalloc_large counters.", addr, size)));
+            return;
+        }
+        if (entry.size != rounded) {
+            ledger.report(new Finding(Finding.Kind.LARGE_FREE_MISMATCH, ledger.site(site), addr, CFormat.format(
+                    "kfree(%p, %lu) of a %lu-byte kalloc block allocated at %s: real XNU's kmem_free would unmap "
+                            + "%lu bytes instead of %lu, silently. Pass the size you allocated.",
+                    addr, size, entry.requested, ledger.site(entry.site).location(), rounded, entry.size)));
+        }
+        checkFamilyAndSize(entry.site, site, addr, entry.requested, size, null);
+        releaseLarge(map, entry);
+    }
+
+    private void releaseLarge(VmMap map, VmMap.Entry entry) {
+        map.remove(entry);
+        memory.discard(entry.start, entry.size);
+        largeInuse--;
+        largeTotal -= entry.size;
+        ledger.freed(entry.site, entry.requested);
+    }
+
+    /**
+     * {@code kfree_addr(addr)}, what {@code _FREE} uses: the size comes from the zone or the vm map
+     * entry. Returns the size that was freed.
+     */
+    public long kfreeAddr(long addr, int site) {
+        if (Long.compareUnsigned(addr, AddressSpace.VM_MIN_KERNEL_AND_KEXT_ADDRESS) < 0) {
+            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+                    "kfree on an address not in the kernel & kext address range! addr: %p\n", addr));
+        }
+        Zone zone = zalloc.zoneOf(addr);
+        if (zone != null) {
+            zalloc.checkFree(zone, addr, site);
+            Zalloc.Element element = zalloc.element(addr);
+            checkFamilyAndSize(element.site(), site, addr, element.requested(), -1, zone.name());
+            zalloc.zfreeChecked(zone, addr);
+            return zone.elemSize();
+        }
+        VmMap map = kallocMap.inRange(addr) ? kallocMap : kernelMap;
+        VmMap.Entry entry = map.lookup(addr);
+        if (entry == null) {
+            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+                    "Attempting to lookup/free an address not allocated via kalloc! (vm_map_lookup_entry() failed map: %p, addr: %p)\n",
+                    map.structAddress(), addr));
+        }
+        if (entry.start != addr) {
+            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+                    "Attempting to lookup/free the middle of a kalloc'ed element! (map: %p, addr: %p, entry: %p)\n",
+                    map.structAddress(), addr, map.entryStructAddress(entry)));
+        }
+        if (entry.kind != VmMap.Kind.KALLOC) {
+            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+                    "Attempting to lookup/free an address not managed by kalloc! (map: %p, addr: %p, entry: %p)\n",
+                    map.structAddress(), addr, map.entryStructAddress(entry)));
+        }
+        checkFamilyAndSize(entry.site, site, addr, entry.requested, -1, null);
+        releaseLarge(map, entry);
+        return entry.size;
+    }
+
+    /** {@code kalloc_size(addr)}: the element size, or the length of the vm entry that starts at addr. */
+    public long kallocSize(long addr) {
+        Zone zone = zalloc.zoneOf(addr);
+        if (zone != null) {
+            return zone.elemSize();
+        }
+        VmMap.Entry entry = (kallocMap.inRange(addr) ? kallocMap : kernelMap).entryAt(addr);
+        return entry == null ? 0 : entry.size;
+    }
+
+    /** The live large block that starts at {@code addr}, or null. */
+    public VmMap.Entry largeBlock(long addr) {
+        VmMap.Entry entry = (kallocMap.inRange(addr) ? kallocMap : kernelMap).entryAt(addr);
+        return entry != null && entry.kind == VmMap.Kind.KALLOC ? entry : null;
+    }
+
+    private void checkFamilyAndSize(int allocSite, int freeSite, long addr, long requested, long freedSize, String zone) {
+        if (!ledger.findingsEnabled()) {
+            return;
+        }
+        if (!ledger.sameFamily(allocSite, freeSite)) {
+            var alloc = ledger.site(allocSite);
+            var free = ledger.site(freeSite);
+            ledger.report(new Finding(Finding.Kind.CROSS_FAMILY_FREE, free, addr, CFormat.format(
+                    "%s(%p) frees memory allocated by %s at %s; free it with %s. Real XNU stays silent "
+                            + "(both end in kfree), but the pairing is wrong and breaks on other kernels.",
+                    free.function(), addr, alloc.function(), alloc.location(), alloc.family().deallocator())));
+        } else if (freedSize >= 0 && freedSize != requested && zone != null) {
+            var alloc = ledger.site(allocSite);
+            var free = ledger.site(freeSite);
+            ledger.report(new Finding(Finding.Kind.SIZE_MISMATCH, free, addr, CFormat.format(
+                    "%s(%p, %lu) frees a %lu-byte allocation made by %s at %s. Real XNU accepts it silently "
+                            + "(both sizes fall in %s), but the size must be the one allocated.",
+                    free.function(), addr, freedSize, requested, alloc.function(), alloc.location(), zone)));
+        }
+    }
+
+    public long largeInuse() {
+        return largeInuse;
+    }
+
+    /** {@code kalloc_large_total}: bytes in large blocks now (zprint's Kalloc.Large). */
+    public long largeTotal() {
+        return largeTotal;
+    }
+
+    public long largeMax() {
+        return largeMax;
+    }
+
+    public long largeSum() {
+        return largeSum;
+    }
+
+    public long largestAllocated() {
+        return largestAllocated;
+    }
+
+    /** The aux datum (an OSMalloc tag) recorded with the live block at {@code addr}, or 0. */
+    public long auxOf(long addr) {
+        VmMap.Entry entry = largeBlock(addr);
+        if (entry != null) {
+            return entry.aux;
+        }
+        Zalloc.Element element = zalloc.element(addr);
+        return element != null && element.live() ? element.aux() : 0;
+    }
+
+    /** Visits every live large kalloc block. */
+    public void forEachLarge(java.util.function.Consumer<VmMap.Entry> visitor) {
+        for (VmMap map : new VmMap[]{kallocMap, kernelMap}) {
+            for (VmMap.Entry entry : map.entries()) {
+                if (entry.kind == VmMap.Kind.KALLOC) {
+                    visitor.accept(entry);
+                }
+            }
+        }
+    }
+}

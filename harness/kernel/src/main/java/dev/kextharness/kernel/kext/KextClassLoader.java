@@ -1,0 +1,51 @@
+package dev.kextharness.kernel.kext;
+
+/**
+ * The class loader of one loaded kext: it defines the kext's own classes from their linked bytes,
+ * and delegates everything else (the JDK, the KPI, the interfaces the kext shares with its caller,
+ * other libraries) to the loader of the kext class as given. A new loader per load is what gives
+ * each load fresh static state, as a real reload gets a fresh data segment.
+ */
+final class KextClassLoader extends ClassLoader {
+    static {
+        registerAsParallelCapable();
+    }
+
+    private static final String LINKER = KextLinker.class.getName();
+
+    private final KextImage image;
+    private final LoadedKext kext;
+
+    KextClassLoader(KextImage image, ClassLoader parent, LoadedKext kext) {
+        super("kext " + kext.bundleId() + " (load tag " + kext.loadTag() + ")", parent);
+        this.image = image;
+        this.kext = kext;
+    }
+
+    LoadedKext kext() {
+        return kext;
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+        synchronized (getClassLoadingLock(name)) {
+            Class<?> c = findLoadedClass(name);
+            if (c == null) {
+                byte[] bytes = image.bytes(name);
+                if (bytes != null) {
+                    // The kext's classes come first: the parent has its own copies, unlinked.
+                    c = defineClass(name, bytes, 0, bytes.length);
+                } else if (name.equals(LINKER)) {
+                    // Linked call sites bootstrap through this kernel's linker, whatever the parent sees.
+                    c = KextLinker.class;
+                } else {
+                    c = super.loadClass(name, false);
+                }
+            }
+            if (resolve) {
+                resolveClass(c);
+            }
+            return c;
+        }
+    }
+}

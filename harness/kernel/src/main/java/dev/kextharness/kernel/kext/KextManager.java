@@ -1,0 +1,439 @@
+package dev.kextharness.kernel.kext;
+
+import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.kext.KextLinkException.Unresolved;
+import dev.kextharness.kernel.panic.KernelPanic;
+import dev.kextharness.kernel.panic.PanicReport.KextEvent;
+import dev.kextharness.kernel.report.KextRow;
+import dev.kextharness.kernel.vm.AddressSpace;
+import dev.kextharness.kpi.Kext;
+
+import java.lang.reflect.InvocationTargetException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * OSKext for one kernel: loads, starts, stops and unloads kexts in XNU's order, writing XNU's
+ * kernel log messages ({@code libkern/c++/OSKext.cpp}), and keeps the list kextstat and the panic
+ * log read. Load tags start at 1 (the kernel is 0) and are never reused; they are assigned only
+ * after a successful link, as XNU does, so a kext that fails to link leaves no trace but its log.
+ *
+ * <p>A kext's misbehaviour never escapes as anything but XNU's outcome: a start that fails or
+ * throws unloads the kext at once without calling stop ({@link KextLoadException}); a stop that
+ * fails or throws keeps it loaded ({@link KextUnloadException}). Only a {@link KernelPanic}
+ * propagates as is, and whatever the kernel's leak verdict throws after an unload.
+ *
+ * <p>Stability: stable for {@code load}, {@code unload}, {@code loaded} and {@code kextstatRows}.
+ */
+public final class KextManager {
+    /** The kernel's own executable, for its kextstat row (tag 0); kextstat itself never prints it. */
+    private static final String KERNEL_UUID = "B8B972B8-220D-3E56-92F8-ADB8CF777CE2";
+    private static final long KERNEL_TEXT_SIZE = 0x1ccb000L;
+    private static final Pattern OSRELEASE = Pattern.compile("Darwin Kernel Version ([0-9.]+)");
+
+    private final Kernel kernel;
+    private final List<LoadedKext> all = new ArrayList<>();
+    private final List<LoadedKext> loaded = new ArrayList<>();
+    private int nextLoadTag = 1;
+    private long nextAddress = AddressSpace.KEXT_BASE;
+    private KextEvent lastLoaded;
+    private KextEvent lastUnloaded;
+
+    public KextManager(Kernel kernel) {
+        this.kernel = Objects.requireNonNull(kernel, "kernel");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // kextload
+
+    /** Loads, links and starts a kext from the class path. */
+    public LoadedKext load(Class<? extends Kext> kextClass) {
+        return load(KextSource.of(kextClass), LoadOptions.defaults());
+    }
+
+    /** Loads, links and starts a kext from the class path, with options. */
+    public LoadedKext load(Class<? extends Kext> kextClass, LoadOptions options) {
+        return load(KextSource.of(kextClass), options);
+    }
+
+    /** Loads, links and starts a kext from a source (a jar, say). */
+    public LoadedKext load(KextSource source) {
+        return load(source, LoadOptions.defaults());
+    }
+
+    /**
+     * Loads, links and starts a kext: resolves its dependencies among the loaded kexts, links it
+     * (or fails with every unresolved symbol), assigns its load tag and address, runs its static
+     * initialisers and constructor, then its start routine.
+     *
+     * @return the kext, started; or the kext already loaded under that bundle identifier
+     * @throws KextLinkException if it uses symbols the kernel does not export
+     * @throws KextLoadException if it is not a valid kext, a dependency is not loaded, or its start failed
+     */
+    public synchronized LoadedKext load(KextSource source, LoadOptions options) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(options, "options");
+        kernel.checkAlive();
+        int logStart = kernel.log().size();
+        KextImage image = KextLinker.link(source);
+        if (image.invalid != null) {
+            // kextload's own validation: the kernel never sees such a bundle.
+            String id = image.bundle != null && image.bundle.id() != null && !image.bundle.id().isBlank()
+                    ? image.bundle.id() : source.kextClassName();
+            throw new KextLoadException(id, image.invalidResult, failedToLoad(id, image.invalidResult) + "\n"
+                    + source.kextClassName() + " is not a loadable kext: " + image.invalid + ".", List.of(), null);
+        }
+        String id = image.bundle.id();
+
+        LoadedKext existing = find(id);
+        if (existing != null) {
+            if (existing.kextClassName().equals(image.kextClassName) && existing.version().equals(image.bundle.version())) {
+                return existing; // XNU: "Kext %s is already loaded." and success
+            }
+            throw new KextLoadException(id, KextReturn.LOADED_VERSION_DIFFERS,
+                    failedToLoad(id, KextReturn.LOADED_VERSION_DIFFERS) + "\nA kext with bundle identifier " + id
+                            + " is already loaded: " + existing + " from " + existing.kextClassName()
+                            + ". Bundle identifiers are unique in a kernel; unload it first or give the new kext its own.",
+                    List.of(), null);
+        }
+
+        List<LoadedKext> dependencies = resolveDependencies(id, image.bundle.dependencies(), logStart);
+        if (!image.linked()) {
+            throw linkFailed(id, image.unresolved, logStart);
+        }
+
+        // Linked: from here the kext has a load tag, an address and a place in the loaded list.
+        long size = Math.max(3 * AddressSpace.PAGE_SIZE, AddressSpace.roundPage(image.executableBytes()));
+        LoadedKext kext = new LoadedKext(kernel, this, image, nextLoadTag++, nextAddress, size, dependencies, options);
+        nextAddress += size;
+        all.add(kext);
+        loaded.add(kext);
+        log("Kext %s executable loaded; %d pages at 0x%s (load tag %d).", id, size / AddressSpace.PAGE_SIZE,
+                Long.toHexString(kext.address()), kext.loadTag());
+        lastLoaded = event(kext);
+
+        start(kext, source.parent(), options, logStart);
+        log("Kext %s loaded.", id);
+        return kext;
+    }
+
+    private List<LoadedKext> resolveDependencies(String id, List<String> libraries, int logStart) {
+        List<LoadedKext> found = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (String library : new LinkedHashSet<>(libraries)) {
+            LoadedKext dependency = find(library);
+            if (dependency == null) {
+                log("Kext %s - library kext %s not found.", id, library);
+                missing.add(library);
+            } else {
+                found.add(dependency);
+            }
+        }
+        if (missing.isEmpty()) {
+            return found;
+        }
+        log("Can't load kext %s - failed to resolve library dependencies.", id);
+        logLoadFailure(id, KextReturn.DEPENDENCIES);
+        throw new KextLoadException(id, KextReturn.DEPENDENCIES, failedToLoad(id, KextReturn.DEPENDENCIES) + "\n"
+                + "Its @KextBundle(dependencies) names " + String.join(", ", missing) + ", which "
+                + (missing.size() == 1 ? "is" : "are") + " not loaded in this kernel. A kext links against the kexts "
+                + "it depends on, so load them first." + logSection(logStart), since(logStart), null);
+    }
+
+    private KextLinkException linkFailed(String id, List<Unresolved> unresolved, int logStart) {
+        String kxld = "kxld[" + id + "]: ";
+        log(kxld + "The following symbols are unresolved for this kext:");
+        Set<String> symbols = new LinkedHashSet<>();
+        unresolved.forEach(u -> symbols.add(u.symbol()));
+        symbols.forEach(s -> log(kxld + "\t" + s));
+        log("Can't load kext %s - link failed.", id);
+        log("Failed to load executable for kext %s.", id);
+        logLoadFailure(id, KextReturn.LINK_ERROR);
+
+        StringBuilder m = new StringBuilder(kxld).append("The following symbols are unresolved for this kext:\n");
+        int width = unresolved.stream().mapToInt(u -> u.symbol().length()).max().orElse(0);
+        for (Unresolved u : unresolved) {
+            m.append("  ").append(u.symbol()).append(" ".repeat(width - u.symbol().length() + 3))
+                    .append("referenced from ").append(u.referencedFrom()).append("   [").append(u.rule()).append("]\n");
+        }
+        m.append("Link failed (error code ").append(KextLinkException.KXLD_ERROR).append(").\n");
+        m.append("A kext may use only the KPI (dev.kextharness.kpi) and the JDK's basic packages (java.*, javax.*), "
+                + "besides its own classes and the libraries on its class path; the kernel exports nothing else:");
+        Set<String> rules = new LinkedHashSet<>();
+        unresolved.forEach(u -> rules.add(u.rule()));
+        for (String tag : rules) {
+            m.append("\n  [").append(tag).append("] ").append(LinkChecker.rule(tag).explanation);
+        }
+        m.append("\nRemove or replace these references and load the kext again; nothing of it was loaded.");
+        return new KextLinkException(id, m.toString(), unresolved, since(logStart));
+    }
+
+    private void start(LoadedKext kext, ClassLoader parent, LoadOptions options, int logStart) {
+        String id = kext.bundleId();
+        kernel.checkAlive();
+        log("Kext %s calling module start function.", id);
+        String phase = "static initializer";
+        int result;
+        Throwable thrown = null;
+        try {
+            // Static initialisers run first, as a kext's C++ constructors run before its start routine.
+            Class<?> type = Class.forName(kext.image().kextClassName, true, new KextClassLoader(kext.image(), parent, kext));
+            phase = "constructor";
+            Kext instance = (Kext) type.getDeclaredConstructor().newInstance();
+            kext.instantiated(instance);
+            phase = "start routine";
+            result = instance.start(kext.kmodInfo(), options.data());
+        } catch (InvocationTargetException e) {
+            thrown = e.getCause();
+            result = KextReturn.KERN_FAILURE;
+        } catch (Throwable t) {
+            thrown = t instanceof ExceptionInInitializerError e && e.getCause() != null ? e.getCause() : t;
+            result = KextReturn.KERN_FAILURE;
+        }
+        rethrowPanic(thrown);
+        if (thrown == null && result == KextReturn.KERN_SUCCESS) {
+            kext.started();
+            log("Kext %s is now started.", id);
+            return;
+        }
+
+        log("Kext %s did not start (return code 0x%s).", id, Integer.toHexString(result));
+        log("Kext %s start failed (result 0x%s).", id, Integer.toHexString(result));
+        logLoadFailure(id, KextReturn.START_STOP_ERROR);
+        // XNU removes a kext whose start failed at once, without calling its stop routine.
+        lastUnloaded = event(kext);
+        log("Kext %s unloading.", id);
+        loaded.remove(kext);
+        kext.unloaded();
+
+        String why = thrown == null
+                ? "Its start routine returned " + kernReturn(result) + "."
+                : "Its " + phase + " threw " + describe(thrown) + ". A kext's start must return a kern_return_t: "
+                + "C has no exceptions, so the harness treats the throw as a start that returned KERN_FAILURE.";
+        KextLoadException failure = new KextLoadException(id, KextReturn.START_STOP_ERROR,
+                failedToLoad(id, KextReturn.START_STOP_ERROR) + "\n" + why + " XNU unloads a kext whose start fails "
+                        + "without calling its stop routine, so whatever it allocated before failing stays allocated; "
+                        + "a start that fails must release what it took before returning." + logSection(logStart),
+                since(logStart), thrown);
+        try {
+            kernel.judgeUnload(kext, true);
+        } catch (RuntimeException | Error verdict) {
+            verdict.addSuppressed(failure); // the leak verdict wins, but says why the kext went away
+            throw verdict;
+        }
+        throw failure;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // kextunload
+
+    /**
+     * Stops and unloads a kext, then lets the kernel judge what it left behind.
+     *
+     * @throws KextUnloadException if other loaded kexts link against it, its stop failed, or it is not loaded
+     */
+    public synchronized void unload(LoadedKext kext) {
+        Objects.requireNonNull(kext, "kext");
+        if (kext.manager() != this) {
+            throw new IllegalArgumentException(kext + " was loaded by another kernel; unload it there");
+        }
+        kernel.checkAlive();
+        int logStart = kernel.log().size();
+        String id = kext.bundleId();
+        if (!kext.isLoaded()) {
+            log("Can't remove kext %s - not found.", id);
+            throw new KextUnloadException(id, KextReturn.NOT_FOUND, failedToUnload(id, KextReturn.NOT_FOUND) + "\n"
+                    + kext + " is no longer loaded: it was unloaded before, or its start failed.", since(logStart), null);
+        }
+        List<LoadedKext> dependents = dependents(kext);
+        if (!dependents.isEmpty()) {
+            log("Can't unload kext %s; outstanding references (linkage or tracking object).", id);
+            throw new KextUnloadException(id, KextReturn.IN_USE, failedToUnload(id, KextReturn.IN_USE) + "\n"
+                    + "Loaded kexts link against it: " + names(dependents) + ". A kext with dependents cannot unload "
+                    + "(kextstat shows its Refs); unload them first.", since(logStart), null);
+        }
+
+        lastUnloaded = event(kext); // XNU records it before calling stop, whether stop succeeds or not
+        if (kext.isStarted()) {
+            stop(kext, logStart);
+        }
+        log("Kext %s unloading.", id);
+        loaded.remove(kext);
+        kext.unloaded();
+        kernel.judgeUnload(kext, false);
+    }
+
+    private void stop(LoadedKext kext, int logStart) {
+        String id = kext.bundleId();
+        kernel.checkAlive();
+        log("Kext %s calling module stop function.", id);
+        int result;
+        Throwable thrown = null;
+        try {
+            result = kext.instance().stop(kext.kmodInfo(), kext.options().data());
+        } catch (Throwable t) {
+            thrown = t;
+            result = KextReturn.KERN_FAILURE;
+        }
+        rethrowPanic(thrown);
+        if (thrown == null && result == KextReturn.KERN_SUCCESS) {
+            kext.stopped();
+            log("Kext %s is now stopped and ready to unload.", id);
+            return;
+        }
+        log("Kext %s did not stop (return code 0x%s).", id, Integer.toHexString(result));
+        log("Kext %s can't unload - module stop returned 0x%s.", id, Integer.toHexString(KextReturn.START_STOP_ERROR));
+        String why = thrown == null
+                ? "Its stop routine returned " + kernReturn(result) + "."
+                : "Its stop routine threw " + describe(thrown) + ". A kext's stop must return a kern_return_t: C has no "
+                + "exceptions, so the harness treats the throw as a stop that returned KERN_FAILURE.";
+        throw new KextUnloadException(id, KextReturn.START_STOP_ERROR, failedToUnload(id, KextReturn.START_STOP_ERROR)
+                + "\n" + why + " XNU keeps a kext whose stop fails loaded and started; a stop routine releases what "
+                + "start took and returns KERN_SUCCESS." + logSection(logStart), since(logStart), thrown);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // What the rest of the kernel reads
+
+    /** The loaded kexts, in load order. */
+    public synchronized List<LoadedKext> loaded() {
+        return List.copyOf(loaded);
+    }
+
+    /** Every kext ever loaded into this kernel, unloaded ones included, in load order. */
+    public synchronized List<LoadedKext> all() {
+        return List.copyOf(all);
+    }
+
+    /** The loaded kext with this bundle identifier. */
+    public synchronized Optional<LoadedKext> loaded(String bundleId) {
+        return Optional.ofNullable(find(bundleId));
+    }
+
+    /** kextstat's rows: the kernel (load tag 0, which kextstat does not print), then each loaded kext. */
+    public synchronized List<KextRow> kextstatRows() {
+        List<KextRow> rows = new ArrayList<>();
+        rows.add(new KextRow(0, loaded.size(), AddressSpace.KERNEL_TEXT_BASE_UNSLID + Kernel.KERNEL_SLIDE,
+                KERNEL_TEXT_SIZE, KERNEL_TEXT_SIZE, Kernel.KERNEL_BUNDLE_ID, osrelease(), KERNEL_UUID, List.of()));
+        for (LoadedKext kext : loaded) {
+            List<Integer> linkedAgainst = new ArrayList<>();
+            kext.dependencies().forEach(d -> linkedAgainst.add(d.loadTag()));
+            rows.add(new KextRow(kext.loadTag(), refs(kext), kext.address(), kext.size(), kext.size(), kext.bundleId(),
+                    kext.version(), kext.uuid(), linkedAgainst));
+        }
+        return rows;
+    }
+
+    /** The last kext loaded (linked), for the panic log; null if none was. */
+    public synchronized KextEvent lastLoaded() {
+        return lastLoaded;
+    }
+
+    /** The last kext unloaded (or whose unload began), for the panic log; null if none was. */
+    public synchronized KextEvent lastUnloaded() {
+        return lastUnloaded;
+    }
+
+    synchronized int refs(LoadedKext kext) {
+        return dependents(kext).size();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private LoadedKext find(String bundleId) {
+        for (LoadedKext k : loaded) {
+            if (k.bundleId().equals(bundleId)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    private List<LoadedKext> dependents(LoadedKext kext) {
+        List<LoadedKext> out = new ArrayList<>();
+        for (LoadedKext k : loaded) {
+            if (k.dependencies().contains(kext)) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+
+    private KextEvent event(LoadedKext kext) {
+        return new KextEvent(kernel.uptimeNanos(), kext.bundleId(), kext.version(), kext.address(), kext.size());
+    }
+
+    /** A panic raised under the kext (maybe caught by it: the kernel remembers) ends the load or unload. */
+    private void rethrowPanic(Throwable thrown) {
+        if (thrown instanceof KernelPanic p) {
+            throw p;
+        }
+        KernelPanic panic = kernel.panic();
+        if (panic != null) {
+            throw panic;
+        }
+    }
+
+    private String osrelease() {
+        Matcher m = OSRELEASE.matcher(kernel.config().kernelVersion());
+        return m.find() ? m.group(1) : null;
+    }
+
+    private void log(String format, Object... args) {
+        kernel.log().printf(args.length == 0 ? format : String.format(java.util.Locale.ROOT, format, args));
+    }
+
+    private void logLoadFailure(String id, int result) {
+        log("Kext %s failed to load (0x%s).", id, Integer.toHexString(result));
+        log("Failed to load kext %s (error 0x%s).", id, Integer.toHexString(result));
+    }
+
+    private List<String> since(int logStart) {
+        return kernel.log().textSince(logStart);
+    }
+
+    private String logSection(int logStart) {
+        StringBuilder out = new StringBuilder("\nKernel log:");
+        for (String line : since(logStart)) {
+            out.append("\n  ").append(line);
+        }
+        return out.toString();
+    }
+
+    /** kextload's message: {@code "%s failed to load - %s; check the system/kernel logs ..."}. */
+    private static String failedToLoad(String id, int result) {
+        return id + " failed to load - " + KextReturn.text(result)
+                + "; check the system/kernel logs for errors or try kextutil(8).";
+    }
+
+    /** kextunload's message: {@code "Failed to unload %s - %s."}. */
+    private static String failedToUnload(String id, int result) {
+        return "Failed to unload " + id + " - " + KextReturn.text(result) + ".";
+    }
+
+    private static String names(List<LoadedKext> kexts) {
+        List<String> out = new ArrayList<>();
+        kexts.forEach(k -> out.add(k.bundleId() + " (load tag " + k.loadTag() + ")"));
+        return String.join(", ", out);
+    }
+
+    private static String kernReturn(int code) {
+        String name = KernReturnNames.name(code);
+        return "0x" + Integer.toHexString(code) + (name == null ? "" : " (" + name + ")");
+    }
+
+    private static String describe(Throwable t) {
+        StringBuilder out = new StringBuilder(t.toString());
+        StackTraceElement[] trace = t.getStackTrace();
+        if (trace.length > 0) {
+            out.append(" at ").append(trace[0]);
+        }
+        return out.toString();
+    }
+}

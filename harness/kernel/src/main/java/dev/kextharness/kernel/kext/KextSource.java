@@ -1,0 +1,194 @@
+package dev.kextharness.kernel.kext;
+
+import dev.kextharness.kpi.Kext;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+
+/**
+ * Where a kext's class files come from: the class path of an already compiled kext class, or a
+ * jar file. A source only reads bytes; linking and defining happen at load, in a class loader of
+ * the kext's own.
+ *
+ * <p>Stability: stable.
+ */
+public final class KextSource {
+    private final String kextClassName;
+    private final ClassLoader parent;
+    private final Scope scope;
+    private final Object cacheKey;
+    private final String description;
+
+    /** Which class files belong to the kext, and their bytes. */
+    private interface Scope {
+        /** The bytes of a class of the kext's, or null if the class is not part of it. */
+        byte[] bytes(String internalName);
+    }
+
+    private KextSource(String kextClassName, ClassLoader parent, Scope scope, Object cacheKey, String description) {
+        this.kextClassName = kextClassName;
+        this.parent = parent;
+        this.scope = scope;
+        this.cacheKey = cacheKey;
+        this.description = description;
+    }
+
+    /**
+     * A kext compiled onto the class path. Its classes are those of its package that come from the
+     * same class path entry (a test kext does not take in main classes of the same package); the
+     * rest is shared with the class's own loader.
+     */
+    public static KextSource of(Class<? extends Kext> kextClass) {
+        Objects.requireNonNull(kextClass, "kextClass");
+        ClassLoader loader = kextClass.getClassLoader();
+        if (loader == null) {
+            throw new IllegalArgumentException(kextClass.getName() + " was loaded by the boot class loader; "
+                    + "a kext class must come from the class path or a jar");
+        }
+        String internal = internalName(kextClass.getName());
+        URL self = loader.getResource(internal + ".class");
+        if (self == null) {
+            throw new IllegalArgumentException("the class file of " + kextClass.getName() + " cannot be read from its "
+                    + "class loader (" + loader + "); a kext must be loaded from class files, not generated at run time");
+        }
+        String root = self.toExternalForm();
+        root = root.substring(0, root.length() - (internal + ".class").length());
+        return new KextSource(kextClass.getName(), loader, new ClassPathScope(loader, packageOf(internal), root),
+                kextClass, "class path entry " + root);
+    }
+
+    /** A kext in a jar file, linked against the harness's own class path (the KPI and the JDK). */
+    public static KextSource fromJar(Path jar, String kextClassName) {
+        return fromJar(jar, kextClassName, KextSource.class.getClassLoader());
+    }
+
+    /**
+     * A kext in a jar file: every class of the jar the kext class reaches is the kext's; anything
+     * else resolves through {@code parent}, which must see the KPI.
+     */
+    public static KextSource fromJar(Path jar, String kextClassName, ClassLoader parent) {
+        Objects.requireNonNull(jar, "jar");
+        Objects.requireNonNull(kextClassName, "kextClassName");
+        Objects.requireNonNull(parent, "parent");
+        Map<String, byte[]> classes = readJar(jar);
+        String internal = internalName(kextClassName);
+        if (!classes.containsKey(internal)) {
+            List<String> some = classes.keySet().stream().sorted().limit(10).map(KextSource::binaryName).toList();
+            throw new IllegalArgumentException("jar " + jar + " has no class " + kextClassName + " (no entry "
+                    + internal + ".class); it holds " + classes.size() + " classes, such as " + some);
+        }
+        return new KextSource(kextClassName, parent, classes::get, new JarKey(jar, kextClassName, parent),
+                "jar " + jar);
+    }
+
+    private static Map<String, byte[]> readJar(Path jar) {
+        Map<String, byte[]> classes = new HashMap<>();
+        try (JarFile file = new JarFile(jar.toFile())) {
+            Enumeration<JarEntry> entries = file.entries();
+            while (entries.hasMoreElements()) {
+                JarEntry entry = entries.nextElement();
+                String name = entry.getName();
+                // Multi-release variants and module descriptors are not kext classes.
+                if (entry.isDirectory() || !name.endsWith(".class") || name.startsWith("META-INF/")
+                        || name.endsWith("module-info.class")) {
+                    continue;
+                }
+                try (InputStream in = file.getInputStream(entry)) {
+                    classes.put(name.substring(0, name.length() - ".class".length()), in.readAllBytes());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read kext jar " + jar + ": " + e.getMessage(), e);
+        }
+        return classes;
+    }
+
+    /** The kext class's binary name. */
+    public String kextClassName() {
+        return kextClassName;
+    }
+
+    @Override
+    public String toString() {
+        return kextClassName + " from " + description;
+    }
+
+    ClassLoader parent() {
+        return parent;
+    }
+
+    /** The bytes of a class that belongs to the kext, or null. */
+    byte[] bytes(String internalName) {
+        return scope.bytes(internalName);
+    }
+
+    /** Equal for two sources of the same kext class: the link cache's key. */
+    Object cacheKey() {
+        return cacheKey;
+    }
+
+    /** The kext class itself, for a class path source; null for a jar. */
+    Class<?> kextClass() {
+        return cacheKey instanceof Class<?> c ? c : null;
+    }
+
+    static String internalName(String binaryName) {
+        return binaryName.replace('.', '/');
+    }
+
+    static String binaryName(String internalName) {
+        return internalName.replace('/', '.');
+    }
+
+    static String packageOf(String internalName) {
+        int slash = internalName.lastIndexOf('/');
+        return slash < 0 ? "" : internalName.substring(0, slash + 1);
+    }
+
+    /** Classes of one package, from one class path entry. */
+    private record ClassPathScope(ClassLoader loader, String pkg, String root) implements Scope {
+        @Override
+        public byte[] bytes(String internalName) {
+            if (!internalName.startsWith(pkg) || internalName.indexOf('/', pkg.length()) >= 0) {
+                return null;
+            }
+            URL url = loader.getResource(internalName + ".class");
+            if (url == null || !url.toExternalForm().startsWith(root)) {
+                return null;
+            }
+            try (InputStream in = url.openStream()) {
+                return in.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read class file " + url + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** A jar's identity for the cache: a rewritten or touched jar is linked again. */
+    private record JarKey(Path path, long modified, long size, String kextClassName, ClassLoader parent) {
+        JarKey(Path jar, String kextClassName, ClassLoader parent) {
+            this(jar.toAbsolutePath().normalize(), attributes(jar).lastModifiedTime().toMillis(), attributes(jar).size(),
+                    kextClassName, parent);
+        }
+
+        private static BasicFileAttributes attributes(Path jar) {
+            try {
+                return Files.readAttributes(jar, BasicFileAttributes.class);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read kext jar " + jar + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

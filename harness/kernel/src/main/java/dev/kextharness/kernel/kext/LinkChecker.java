@@ -1,0 +1,299 @@
+package dev.kextharness.kernel.kext;
+
+import dev.kextharness.kernel.kext.ClassInfo.Kind;
+import dev.kextharness.kernel.kext.ClassInfo.Reference;
+import dev.kextharness.kernel.kext.KextLinkException.Unresolved;
+import net.bytebuddy.jar.asm.Type;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The link step's symbol check, run on a kext's original class files before anything is defined:
+ * every class, field and method the kext uses must be exported to it, as kxld resolves a kext's
+ * undefined symbols against the KPI of its dependencies. Exported are the KPI facade
+ * ({@code dev.kextharness.kpi}, member by member), the JDK's basic packages, the kext's own
+ * classes and other libraries on its class path. Not exported: the simulated kernel's internals,
+ * reflection and class loading, threads, and what acts on the whole JVM.
+ */
+final class LinkChecker {
+
+    /** Why a symbol is refused; the tag shows on each line, the explanation once below. */
+    enum Rule {
+        KERNEL_PRIVATE("kernel-private", "dev.kextharness.* outside dev.kextharness.kpi is the simulated kernel's "
+                + "own code, private to it as XNU's unexported symbols are. Use the KPI function that does the job."),
+        NOT_IN_KPI("not in KPI", "the KPI facade (dev.kextharness.kpi) has no such member: it exports what XNU exports, "
+                + "with XNU's names and argument types. Check the spelling and types against the facade, and compile "
+                + "against the same kext-harness-kpi version the kernel runs."),
+        NOT_IMPLEMENTED("not implemented", "the facade declares this KPI function but this kernel does not implement "
+                + "it (a harness bug: please report it)."),
+        KPI_REFERENCE("KPI method reference", "a method reference to a KPI function (such as Malloc::_MALLOC) cannot be "
+                + "linked to a call site. Call the function inside a lambda instead: size -> _MALLOC(size, M_TEMP, M_WAITOK)."),
+        REFLECTION("reflection", "reflection, method handles and class loading (java.lang.reflect, java.lang.invoke, "
+                + "Class.forName, Class.getDeclared*/getMethod*/getField*/getConstructor*, ClassLoader, sun.misc.Unsafe, "
+                + "jdk.internal) would let a kext reach past the KPI into the kernel. Call the KPI directly."),
+        THREAD("thread", "threads belong to the kernel: a kext must not create them itself (java.lang.Thread, "
+                + "java.util.concurrent.Executor*, ForkJoinPool, CompletableFuture, Timer, parallel streams); it gets "
+                + "them through the KPI, so its work stays on the kernel's threads and in its ledger."),
+        JVM_GLOBAL("JVM-wide", "System.exit, System.set*, Runtime.exec/halt/shutdown hooks, processes and JMX act on "
+                + "the whole JVM, which hosts many kernels at once. A kext reports failure through its kern_return_t."),
+        MISSING("missing class", "the class is on neither the kext's class path nor the JDK's; it would fail with "
+                + "NoClassDefFoundError. Add the library it comes from to the class path the kext is loaded from.");
+
+        final String tag;
+        final String explanation;
+
+        Rule(String tag, String explanation) {
+            this.tag = tag;
+            this.explanation = explanation;
+        }
+    }
+
+    private static final Set<String> CLASS_REFLECTION = Set.of("forName", "newInstance", "getClassLoader",
+            "getModule", "getProtectionDomain");
+    private static final Set<String> SYSTEM_GLOBAL = Set.of("exit", "load", "loadLibrary", "setIn", "setOut",
+            "setErr", "setProperty", "setProperties", "clearProperty", "setSecurityManager", "runFinalization");
+    private static final Set<String> RUNTIME_GLOBAL = Set.of("exit", "halt", "exec", "addShutdownHook",
+            "removeShutdownHook", "load", "loadLibrary", "runFinalization");
+
+    /** Public members of each facade class, as name+descriptor (fields as name:descriptor). */
+    private static final ClassValue<Set<String>> FACADE_MEMBERS = new ClassValue<>() {
+        @Override
+        protected Set<String> computeValue(Class<?> type) {
+            Set<String> members = new HashSet<>();
+            List<Method> methods = new ArrayList<>(List.of(type.getMethods()));
+            if (type.isInterface()) {
+                methods.addAll(List.of(Object.class.getMethods()));
+            }
+            for (Method m : methods) {
+                members.add(m.getName() + Type.getMethodDescriptor(m));
+            }
+            for (Constructor<?> c : type.getConstructors()) {
+                members.add("<init>" + Type.getConstructorDescriptor(c));
+            }
+            for (Field f : type.getFields()) {
+                members.add(f.getName() + ":" + Type.getDescriptor(f.getType()));
+            }
+            return Set.copyOf(members);
+        }
+    };
+
+    /** The kernel's side of each routed function: KextKpi's methods with the trailing site. */
+    private static final Set<String> KPI_IMPLEMENTATIONS = implementations();
+
+    private final Predicate<String> kextClass;
+    private final ClassLoader parent;
+    private final Map<String, Boolean> onClassPath = new HashMap<>();
+    private final Map<String, Class<?>> facadeClasses = new HashMap<>();
+
+    /**
+     * @param kextClass true for classes that belong to the kext or to its package's shared interfaces
+     * @param parent    the loader everything else resolves through
+     */
+    LinkChecker(Predicate<String> kextClass, ClassLoader parent) {
+        this.kextClass = kextClass;
+        this.parent = parent;
+    }
+
+    private static Set<String> implementations() {
+        Set<String> out = new HashSet<>();
+        for (Method m : KextKpi.class.getMethods()) {
+            Class<?>[] params = m.getParameterTypes();
+            if (Modifier.isStatic(m.getModifiers()) || params.length == 0 || params[params.length - 1] != int.class) {
+                continue;
+            }
+            Type[] args = new Type[params.length - 1];
+            for (int i = 0; i < args.length; i++) {
+                args[i] = Type.getType(params[i]);
+            }
+            out.add(m.getName() + Type.getMethodDescriptor(Type.getType(m.getReturnType()), args));
+        }
+        return Set.copyOf(out);
+    }
+
+    /** Every unresolved symbol of these classes, in the order their code uses them. */
+    List<Unresolved> check(List<ClassInfo> classes) {
+        List<Reference> refs = new ArrayList<>();
+        List<Unresolved> found = new ArrayList<>();
+        Set<String> memberSites = new HashSet<>();
+        for (ClassInfo info : classes) {
+            for (Reference ref : info.references) {
+                Rule rule = rule(ref);
+                if (rule != null) {
+                    refs.add(ref);
+                    found.add(new Unresolved(symbol(ref), ref.where(), rule.tag));
+                    if (ref.kind() != Kind.TYPE) {
+                        memberSites.add(ref.owner() + "|" + ref.where());
+                    }
+                }
+            }
+        }
+        // "new Thread(r).start()" names Thread three times on one line: its members say enough.
+        Set<Unresolved> out = new LinkedHashSet<>();
+        for (int i = 0; i < found.size(); i++) {
+            Reference ref = refs.get(i);
+            if (ref.kind() != Kind.TYPE || !memberSites.contains(ref.owner() + "|" + ref.where())) {
+                out.add(found.get(i));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    static Rule rule(String tag) {
+        for (Rule r : Rule.values()) {
+            if (r.tag.equals(tag)) {
+                return r;
+            }
+        }
+        throw new IllegalArgumentException(tag);
+    }
+
+    private Rule rule(Reference ref) {
+        String owner = ref.owner();
+        if (kextClass.test(owner)) {
+            return null;
+        }
+        if (owner.startsWith("dev/kextharness/kpi/")) {
+            return facade(ref);
+        }
+        Rule banned = banned(owner, ref);
+        if (banned != null) {
+            return banned;
+        }
+        if (ref.desc() != null) {
+            // A member whose signature names a banned class is as banned (Class.getClassLoader()).
+            for (String t : descriptorTypes(ref.desc())) {
+                Rule r = kextClass.test(t) ? null : banned(t, null);
+                if (r != null) {
+                    return r;
+                }
+            }
+        }
+        if (ref.resolved() && !onClassPath(owner)) {
+            return Rule.MISSING;
+        }
+        return null;
+    }
+
+    private Rule facade(Reference ref) {
+        Class<?> type = facadeClass(ref.owner());
+        if (type == null) {
+            return Rule.NOT_IN_KPI;
+        }
+        if (ref.kind() == Kind.TYPE) {
+            return null;
+        }
+        String member = ref.kind() == Kind.FIELD ? ref.name() + ":" + ref.desc() : ref.name() + ref.desc();
+        if (!FACADE_MEMBERS.get(type).contains(member)) {
+            return Rule.NOT_IN_KPI;
+        }
+        if (ref.kind() != Kind.FIELD && ref.isStatic() && ClassInfo.isRoutedKpi(ref.owner())) {
+            if (ref.kind() == Kind.HANDLE) {
+                return Rule.KPI_REFERENCE;
+            }
+            if (!KPI_IMPLEMENTATIONS.contains(member)) {
+                return Rule.NOT_IMPLEMENTED;
+            }
+        }
+        return null;
+    }
+
+    /** The rule that bans a class outright, or a member of it (null ref: the class alone). */
+    private static Rule banned(String owner, Reference ref) {
+        String member = ref == null || ref.kind() == Kind.TYPE ? null : ref.name();
+        if (owner.startsWith("dev/kextharness/")) {
+            return Rule.KERNEL_PRIVATE;
+        }
+        if (owner.startsWith("java/lang/reflect/") || owner.startsWith("java/lang/invoke/")
+                || owner.startsWith("java/lang/instrument/") || owner.startsWith("sun/") || owner.startsWith("com/sun/")
+                || owner.startsWith("jdk/") || owner.startsWith("javax/script/") || owner.startsWith("javax/tools/")
+                || owner.equals("java/lang/Module") || owner.equals("java/lang/ModuleLayer")
+                || owner.equals("java/lang/StackWalker") || (owner.startsWith("java/") && owner.endsWith("ClassLoader"))) {
+            return Rule.REFLECTION;
+        }
+        if (owner.equals("java/lang/Class") && member != null && (CLASS_REFLECTION.contains(member)
+                || member.startsWith("getDeclared") || member.startsWith("getMethod") || member.startsWith("getField")
+                || member.startsWith("getConstructor"))) {
+            return Rule.REFLECTION;
+        }
+        if (isThreadClass(owner) || (member != null && member.startsWith("parallel") && owner.startsWith("java/util/"))) {
+            return Rule.THREAD;
+        }
+        if (owner.equals("java/lang/ProcessBuilder") || owner.equals("java/lang/Process")
+                || owner.equals("java/lang/ProcessHandle") || owner.startsWith("java/lang/management/")
+                || owner.startsWith("javax/management/")
+                || (owner.equals("java/lang/System") && member != null && SYSTEM_GLOBAL.contains(member))
+                || (owner.equals("java/lang/Runtime") && member != null && RUNTIME_GLOBAL.contains(member))) {
+            return Rule.JVM_GLOBAL;
+        }
+        return null;
+    }
+
+    private static boolean isThreadClass(String owner) {
+        if (owner.equals("java/lang/Thread") || owner.startsWith("java/lang/Thread$")
+                || owner.equals("java/lang/ThreadGroup") || owner.equals("java/util/Timer")
+                || owner.equals("java/lang/ref/Cleaner")) {
+            return true;
+        }
+        if (!owner.startsWith("java/util/concurrent/") || owner.indexOf('/', "java/util/concurrent/".length()) >= 0) {
+            return false;
+        }
+        String simple = owner.substring("java/util/concurrent/".length());
+        return simple.contains("Executor") || simple.startsWith("ForkJoin") || simple.startsWith("CompletableFuture")
+                || simple.equals("ThreadFactory") || simple.startsWith("StructuredTaskScope")
+                || simple.equals("SubmissionPublisher");
+    }
+
+    private static List<String> descriptorTypes(String desc) {
+        Type t = Type.getType(desc);
+        List<Type> types = new ArrayList<>();
+        if (t.getSort() == Type.METHOD) {
+            types.addAll(List.of(t.getArgumentTypes()));
+            types.add(t.getReturnType());
+        } else {
+            types.add(t);
+        }
+        List<String> out = new ArrayList<>();
+        for (Type each : types) {
+            Type element = each.getSort() == Type.ARRAY ? each.getElementType() : each;
+            if (element.getSort() == Type.OBJECT) {
+                out.add(element.getInternalName());
+            }
+        }
+        return out;
+    }
+
+    private Class<?> facadeClass(String owner) {
+        return facadeClasses.computeIfAbsent(owner, o -> {
+            try {
+                return Class.forName(KextSource.binaryName(o), false, parent);
+            } catch (ClassNotFoundException | LinkageError e) {
+                return null;
+            }
+        });
+    }
+
+    private boolean onClassPath(String owner) {
+        return onClassPath.computeIfAbsent(owner, o -> parent.getResource(o + ".class") != null);
+    }
+
+    /** How kxld-style output names a symbol: the class, {@code Class.field:type} or {@code Class.method(desc)}. */
+    private static String symbol(Reference ref) {
+        String owner = KextSource.binaryName(ref.owner());
+        return switch (ref.kind()) {
+            case TYPE -> owner;
+            case FIELD -> owner + "." + ref.name() + ":" + ref.desc();
+            case METHOD, HANDLE -> owner + "." + ref.name() + ref.desc();
+        };
+    }
+}

@@ -1,0 +1,249 @@
+package dev.kextharness.kernel.kext;
+
+import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kpi.Kext;
+import dev.kextharness.kpi.KmodInfo;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * A kext loaded into one kernel: its identity ({@code kmod_info}), where its executable sits, the
+ * kexts it links against, and its state. The kext's instance lives in a class loader of its own,
+ * so a test reaches it only through an interface it implements: {@link #service(Class)}.
+ *
+ * <p>Stability: stable.
+ */
+public final class LoadedKext {
+
+    /** Where a kext is in its life: linked, started, or unloaded (for good: tags are never reused). */
+    public enum State { LOADED, STARTED, UNLOADED }
+
+    private final Kernel kernel;
+    private final KextManager manager;
+    private final KextImage image;
+    private final String bundleId;
+    private final String version;
+    private final int loadTag;
+    private final String uuid;
+    private final long address;
+    private final long size;
+    private final List<LoadedKext> dependencies;
+    private final LoadOptions options;
+    private final KmodInfo kmodInfo;
+    private final KextKpi kpi;
+
+    private volatile State state = State.LOADED;
+    private volatile Kext instance;
+
+    LoadedKext(Kernel kernel, KextManager manager, KextImage image, int loadTag, long address, long size,
+               List<LoadedKext> dependencies, LoadOptions options) {
+        this.kernel = kernel;
+        this.manager = manager;
+        this.image = image;
+        this.bundleId = image.bundle.id();
+        this.version = image.bundle.version();
+        this.loadTag = loadTag;
+        this.uuid = uuidOf(bundleId, version);
+        this.address = address;
+        this.size = size;
+        this.dependencies = List.copyOf(dependencies);
+        this.options = options;
+        this.kmodInfo = new KmodInfo(loadTag, bundleId, version, address, size);
+        this.kpi = new KextKpi(kernel, this);
+    }
+
+    /** A name-based UUID of the bundle id and version, printed upper-case as {@code uuid_unparse} does. */
+    static String uuidOf(String bundleId, String version) {
+        byte[] name = (bundleId + "\t" + version).getBytes(StandardCharsets.UTF_8);
+        return UUID.nameUUIDFromBytes(name).toString().toUpperCase(Locale.ROOT);
+    }
+
+    /** {@code CFBundleIdentifier}. */
+    public String bundleId() {
+        return bundleId;
+    }
+
+    /** {@code CFBundleVersion}. */
+    public String version() {
+        return version;
+    }
+
+    /** The load tag ({@code kmod_info.id}); the kernel is 0, and tags are never reused. */
+    public int loadTag() {
+        return loadTag;
+    }
+
+    /** The executable's UUID, upper-case. */
+    public String uuid() {
+        return uuid;
+    }
+
+    /** The load address of the kext's executable, in the kext range below the kernel. */
+    public long address() {
+        return address;
+    }
+
+    /** The size of the kext's executable in bytes: whole pages, at least three. */
+    public long size() {
+        return size;
+    }
+
+    /** What the kext's start and stop routines are given. */
+    public KmodInfo kmodInfo() {
+        return kmodInfo;
+    }
+
+    /** The kexts this one links against ({@code OSBundleLibraries}), in declaration order. */
+    public List<LoadedKext> dependencies() {
+        return dependencies;
+    }
+
+    /** How many loaded kexts link against this one: kextstat's Refs. Nonzero means it cannot unload. */
+    public int refs() {
+        return manager.refs(this);
+    }
+
+    /** The options it was loaded with; {@code options().leakPolicy()} is null for the kernel's default. */
+    public LoadOptions options() {
+        return options;
+    }
+
+    /** The binary name of the kext class. */
+    public String kextClassName() {
+        return image.kextClassName;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** True until it is unloaded. */
+    public boolean isLoaded() {
+        return state != State.UNLOADED;
+    }
+
+    public boolean isStarted() {
+        return state == State.STARTED;
+    }
+
+    /**
+     * The kext, as an interface it implements: how a test calls into a loaded kext. The kext class
+     * itself lives in the kext's own class loader, so only interfaces shared with the caller (those
+     * of the caller's class path) can reach it.
+     *
+     * @throws IllegalArgumentException if {@code iface} is not an interface the kext implements
+     * @throws IllegalStateException    if the kext is not started (unloaded, or still starting)
+     */
+    public <T> T service(Class<T> iface) {
+        Objects.requireNonNull(iface, "iface");
+        Kext kext = instance;
+        if (kext == null || state != State.STARTED) {
+            throw new IllegalStateException("kext " + bundleId + " (load tag " + loadTag + ") is " + describeState()
+                    + "; its services are reachable only while it is started");
+        }
+        if (!iface.isInterface()) {
+            throw new IllegalArgumentException("service(" + iface.getName() + ".class): " + iface.getName()
+                    + " is a class, not an interface. A kext's classes live in a class loader of their own, so a "
+                    + "test reaches the kext only through an interface it implements: " + implemented(kext.getClass()));
+        }
+        if (iface.isInstance(kext)) {
+            return iface.cast(kext);
+        }
+        StringBuilder message = new StringBuilder("kext " + bundleId + " (" + kext.getClass().getName()
+                + ") does not implement " + iface.getName() + "; it implements " + implemented(kext.getClass()));
+        for (Class<?> i : interfaces(kext.getClass())) {
+            if (i.getName().equals(iface.getName())) {
+                message.append(". Its ").append(i.getName()).append(" is another class of the same name, from ")
+                        .append(i.getClassLoader()).append(": the kext's jar carries its own copy of the interface; "
+                                + "put the interface on the caller's class path and load the kext with it as parent");
+            }
+        }
+        throw new IllegalArgumentException(message.toString());
+    }
+
+    private static String implemented(Class<?> type) {
+        List<String> names = new ArrayList<>();
+        for (Class<?> i : interfaces(type)) {
+            names.add(i.getName());
+        }
+        return names.isEmpty() ? "no interfaces" : String.join(", ", names);
+    }
+
+    private static Set<Class<?>> interfaces(Class<?> type) {
+        Set<Class<?>> out = new LinkedHashSet<>();
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            collect(c.getInterfaces(), out);
+        }
+        return out;
+    }
+
+    private static void collect(Class<?>[] interfaces, Set<Class<?>> out) {
+        for (Class<?> i : interfaces) {
+            if (out.add(i)) {
+                collect(i.getInterfaces(), out);
+            }
+        }
+    }
+
+    private String describeState() {
+        return switch (state) {
+            case LOADED -> "loaded but not started";
+            case STARTED -> "started";
+            case UNLOADED -> "unloaded";
+        };
+    }
+
+    @Override
+    public String toString() {
+        return bundleId + " (" + version + ", load tag " + loadTag + ", " + state.name().toLowerCase(Locale.ROOT) + ")";
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // For the kext manager and the linker
+
+    Kernel kernel() {
+        return kernel;
+    }
+
+    KextKpi kpi() {
+        return kpi;
+    }
+
+    KextImage image() {
+        return image;
+    }
+
+    KextManager manager() {
+        return manager;
+    }
+
+    Kext instance() {
+        return instance;
+    }
+
+    /** The kext's instance, made by its constructor before start runs. */
+    void instantiated(Kext kext) {
+        this.instance = kext;
+    }
+
+    void started() {
+        this.state = State.STARTED;
+    }
+
+    void stopped() {
+        this.state = State.LOADED;
+    }
+
+    /** Unloaded for good: the instance is dropped, so the kext's classes can be collected. */
+    void unloaded() {
+        this.state = State.UNLOADED;
+        this.instance = null;
+    }
+}

@@ -1,0 +1,175 @@
+package dev.kextharness.kernel.ledger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What a kext left behind at unload: its outstanding allocations, one group per call site, largest
+ * first, and the harness findings against it. Reads like this:
+ *
+ * <pre>
+ * KEXT LEAK: cn.junkman.kext-memleak: 1 allocation (1 byte) outstanding at unload
+ *   1 allocation of 1 byte (16 wired) in kalloc.16, by _MALLOC
+ *       at MemleakKext.start(MemleakKext.java:23)
+ *       block 0xffffff8040000000
+ *       fix: free it with _FREE before stop returns
+ *   Total: 1 allocation, 1 byte requested, 16 bytes wired, from 1 call site.
+ * </pre>
+ *
+ * The same content is available as JSON, each site with a {@link CallSite#signature() signature}
+ * that does not change when lines move, for CI allowlists.
+ *
+ * <p>Stability: stable.
+ */
+public final class LeakReport {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final String bundleId;
+    private final LedgerSnapshot outstanding;
+    private final List<Finding> findings;
+
+    public LeakReport(String bundleId, LedgerSnapshot outstanding, List<Finding> findings) {
+        this.bundleId = bundleId;
+        this.outstanding = outstanding;
+        this.findings = List.copyOf(findings);
+    }
+
+    public String bundleId() {
+        return bundleId;
+    }
+
+    public LedgerSnapshot outstanding() {
+        return outstanding;
+    }
+
+    public List<Finding> findings() {
+        return findings;
+    }
+
+    /** True if the kext left nothing behind and broke no rule. */
+    public boolean isClean() {
+        return outstanding.isEmpty() && findings.isEmpty();
+    }
+
+    public boolean hasLeaks() {
+        return !outstanding.isEmpty();
+    }
+
+    /** The header line alone. */
+    public String headline() {
+        if (!hasLeaks()) {
+            return "KEXT FINDINGS: " + bundleId + ": " + plural(findings.size(), "finding") + " at unload";
+        }
+        return "KEXT LEAK: " + bundleId + ": " + plural(outstanding.count(), "allocation") + " ("
+                + plural(outstanding.requestedBytes(), "byte") + ") outstanding at unload";
+    }
+
+    /** The report as text. */
+    public String render() {
+        StringBuilder sb = new StringBuilder(headline()).append('\n');
+        for (LedgerSnapshot.Group g : outstanding.groups()) {
+            CallSite site = g.site();
+            sb.append("  ").append(plural(g.count(), "allocation")).append(" of ")
+                    .append(plural(g.requestedBytes(), "byte")).append(" (").append(g.wiredBytes()).append(" wired) in ")
+                    .append(g.zone()).append(", by ").append(site.function());
+            if (g.tag() != null) {
+                sb.append(" with tag '").append(g.tag()).append('\'');
+            }
+            sb.append('\n');
+            sb.append("      at ").append(site.location()).append('\n');
+            sb.append("      ").append(g.count() == 1 ? "block" : "blocks");
+            for (long a : g.addresses()) {
+                sb.append(String.format(Locale.ROOT, " 0x%x", a));
+            }
+            if (g.count() > g.addresses().size()) {
+                sb.append(" ...");
+            }
+            sb.append('\n');
+            sb.append("      fix: ").append(remedy(site.family())).append('\n');
+        }
+        if (hasLeaks()) {
+            sb.append("  Total: ").append(plural(outstanding.count(), "allocation")).append(", ")
+                    .append(plural(outstanding.requestedBytes(), "byte")).append(" requested, ")
+                    .append(plural(outstanding.wiredBytes(), "byte")).append(" wired, from ")
+                    .append(plural(outstanding.groups().stream().map(g -> g.site().id()).distinct().count(), "call site"))
+                    .append(".\n");
+        }
+        if (!findings.isEmpty()) {
+            sb.append("  Harness findings (real XNU stays silent about these):\n");
+            for (Finding f : findings) {
+                sb.append("    ").append(f.kind()).append(": ").append(f.message()).append('\n');
+                if (f.site() != null) {
+                    sb.append("      at ").append(f.site().location()).append('\n');
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String remedy(Family family) {
+        return switch (family) {
+            case OSMALLOC_TAG -> "call OSMalloc_Tagfree, and OSFree every block of the tag, before stop returns";
+            case OSMALLOC -> "free it with OSFree (same size, same tag) before stop returns; the tag lives until then";
+            case KERNEL, NONE -> "release it before stop returns";
+            default -> "free it with " + family.deallocator() + " before stop returns";
+        };
+    }
+
+    /** The report as JSON: kext, totals, one object per group with a stable site signature, findings. */
+    public String toJson() {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("kext", bundleId);
+        root.put("allocations", outstanding.count());
+        root.put("requestedBytes", outstanding.requestedBytes());
+        root.put("wiredBytes", outstanding.wiredBytes());
+        ArrayNode groups = root.putArray("sites");
+        for (LedgerSnapshot.Group g : outstanding.groups()) {
+            ObjectNode n = groups.addObject();
+            n.put("signature", g.site().signature());
+            n.put("function", g.site().function());
+            n.put("family", g.site().family().allocator());
+            n.put("class", g.site().className());
+            n.put("method", g.site().methodName());
+            n.put("file", g.site().fileName());
+            n.put("line", g.site().line());
+            n.put("zone", g.zone());
+            if (g.tag() != null) {
+                n.put("tag", g.tag());
+            }
+            n.put("count", g.count());
+            n.put("requestedBytes", g.requestedBytes());
+            n.put("wiredBytes", g.wiredBytes());
+            ArrayNode addresses = n.putArray("addresses");
+            g.addresses().forEach(a -> addresses.add(String.format(Locale.ROOT, "0x%x", a)));
+        }
+        ArrayNode fs = root.putArray("findings");
+        for (Finding f : findings) {
+            ObjectNode n = fs.addObject();
+            n.put("kind", f.kind().name());
+            n.put("message", f.message());
+            if (f.site() != null) {
+                n.put("signature", f.site().signature());
+                n.put("location", f.site().location());
+            }
+        }
+        try {
+            return JSON.writeValueAsString(root);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("could not write the leak report as JSON", e);
+        }
+    }
+
+    private static String plural(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
+    @Override
+    public String toString() {
+        return render();
+    }
+}

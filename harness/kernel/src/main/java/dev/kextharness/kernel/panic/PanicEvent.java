@@ -1,0 +1,16 @@
+package dev.kextharness.kernel.panic;
+
+/**
+ * What raised a panic, before it is rendered into a log.
+ *
+ * @param panicString   the formatted panic message
+ * @param fromKernel    true for XNU's own panics (quoted, with {@code @file:line}); false for a kext's {@code panic()}
+ * @param file          source path under xnu for kernel panics, else null
+ * @param line          source line for kernel panics, else 0
+ * @param site          the ledger call site whose call led here, or -1 (puts that kext in the backtrace)
+ * @param includeZprint whether XNU sets {@code panic_include_zprint} for this panic
+ * @param harnessNote   where the harness is stricter than XNU, what XNU would do; else null
+ */
+public record PanicEvent(String panicString, boolean fromKernel, String file, int line, int site,
+                         boolean includeZprint, String harnessNote) {
+}

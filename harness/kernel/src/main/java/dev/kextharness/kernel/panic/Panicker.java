@@ -1,0 +1,83 @@
+package dev.kextharness.kernel.panic;
+
+import dev.kextharness.kernel.ledger.LedgerSnapshot;
+
+/**
+ * Raises panics for one kernel and remembers the first: after it, the kernel is dead and every
+ * call is refused. Subsystems call it with XNU's exact panic strings; the kernel supplies the
+ * rest of the log through {@link Context}.
+ */
+public final class Panicker {
+
+    /** What the kernel adds to a panic: the rendered log and the ledger at that moment. */
+    public interface Context {
+        String renderLog(PanicEvent event);
+
+        LedgerSnapshot snapshot();
+    }
+
+    /** Source path prefix of xnu-6153.141.1 as Apple's build machines record it. */
+    public static final String XNU_SOURCE =
+            "/AppleInternal/BuildRoot/Library/Caches/com.apple.xbs/Sources/xnu/xnu-6153.141.1/";
+
+    private Context context;
+    private KernelPanic panic;
+
+    public void attach(Context context) {
+        this.context = context;
+    }
+
+    /** XNU's own panic: {@code panic(cpu N caller ...): "msg"@file:line}. */
+    public KernelPanic kernel(String file, int line, int site, String message) {
+        return raise(new PanicEvent(message, true, XNU_SOURCE + file, line, site, false, null));
+    }
+
+    /** XNU's own panic, with a note saying what the harness does differently. */
+    public KernelPanic kernel(String file, int line, int site, String message, String harnessNote) {
+        return raise(new PanicEvent(message, true, XNU_SOURCE + file, line, site, false, harnessNote));
+    }
+
+    /** A zone panic that prints the zprint section into the log. */
+    public KernelPanic zone(String file, int line, int site, String message) {
+        return raise(new PanicEvent(message, true, XNU_SOURCE + file, line, site, true, null));
+    }
+
+    /** A panic raised by a kext calling the exported {@code panic()}. */
+    public KernelPanic kext(int site, String message) {
+        return raise(new PanicEvent(message, false, null, 0, site, false, null));
+    }
+
+    /** A panic the harness raises where XNU would not (a stricter check), said so in the note. */
+    public KernelPanic harness(int site, String message, String harnessNote) {
+        return raise(new PanicEvent(message, true, null, 0, site, false, harnessNote));
+    }
+
+    /** Builds, remembers and returns the panic; callers {@code throw} it. */
+    public KernelPanic raise(PanicEvent event) {
+        if (panic != null) {
+            return panic;
+        }
+        String log = context == null ? event.panicString() : context.renderLog(event);
+        LedgerSnapshot snapshot = context == null ? null : context.snapshot();
+        panic = new KernelPanic(event.panicString(), log, event.harnessNote(), snapshot);
+        return panic;
+    }
+
+    public boolean panicked() {
+        return panic != null;
+    }
+
+    /** The panic this kernel died of, or null. */
+    public KernelPanic panic() {
+        return panic;
+    }
+
+    /** Refuses a call on a dead kernel. */
+    public void checkAlive() {
+        if (panic != null) {
+            throw new IllegalStateException("This kernel has panicked (" + panic.panicString().strip()
+                    + ") and refuses further calls. Boot a new kernel for the next test; "
+                    + "the panic and its log stay available from Kernel.panic().", panic);
+        }
+    }
+}

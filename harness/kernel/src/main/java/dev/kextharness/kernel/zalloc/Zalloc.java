@@ -1,0 +1,459 @@
+package dev.kextharness.kernel.zalloc;
+
+import dev.kextharness.kernel.ledger.Ledger;
+import dev.kextharness.kernel.panic.Panicker;
+import dev.kextharness.kernel.printf.CFormat;
+import dev.kextharness.kernel.vm.AddressSpace;
+import dev.kextharness.kernel.vm.SparseMemory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * zalloc: XNU's zone allocator (osfmk/kern/zalloc.c of xnu-6153). Creates zones with zinit's size
+ * rules, hands out and takes back elements, poisons freed elements and checks them when they are
+ * handed out again, grows zones into the zone map and, when the map runs out, panics the way
+ * Catalina does. The ledger's per-element metadata lives in the zone chunks.
+ */
+public final class Zalloc {
+    /** {@code MAX_ZONES} on Catalina. */
+    public static final int MAX_ZONES = 320;
+    /** {@code ZONE_MAX_ALLOC_SIZE}. */
+    static final long ZONE_MAX_ALLOC_SIZE = 32 * 1024;
+    /** The zone-map-exhausted panic's line in xnu-6153.141.1 osfmk/kern/zalloc.c. */
+    static final int EXHAUSTED_PANIC_LINE = 3627;
+
+    /** Told when the zone map grows past the jetsam limit (XNU wakes the pageout GC thread). */
+    public interface PressureHandler {
+        void zoneMapAboveJetsamLimit(Zalloc zalloc);
+    }
+
+    private final ZoneMap map;
+    private final SparseMemory memory;
+    private final Ledger ledger;
+    private final Panicker panicker;
+    private final List<Zone> zones = new ArrayList<>();
+    private final long nopoisonCookie;
+    private final long poisonedCookie;
+    private int jetsamLimitPercent;
+    private PressureHandler pressureHandler;
+    private boolean pressurePending;
+    private long lastPressureSize;
+
+    public Zalloc(long zoneMapCapacity, SparseMemory memory, Ledger ledger, Panicker panicker,
+                  int jetsamLimitPercent, long bootSeed) {
+        this.map = new ZoneMap(AddressSpace.ZONE_MAP_BASE, zoneMapCapacity);
+        this.memory = memory;
+        this.ledger = ledger;
+        this.panicker = panicker;
+        this.jetsamLimitPercent = jetsamLimitPercent;
+        // zalloc.c: both cookies come from early_random(); the tags make cookie ^ kernel pointer read
+        // 0xC0FFEE... (nopoison, low bit 0) and 0xFACADE... (poisoned, low bit 1).
+        long random = Long.rotateLeft((bootSeed + 1) * 0x9E3779B97F4A7C15L, 17);
+        this.nopoisonCookie = ((random & ~1L) & 0x000000FFFFFFFFFFL) | 0x3f00110000000000L;
+        this.poisonedCookie = (((random >>> 7) | 1L) & 0x000000FFFFFFFFFFL) | 0x0535210000000000L;
+    }
+
+    /** The zone map capacity XNU derives from the amount of physical memory. */
+    public static long zoneMapCapacityFor(long physicalMemory) {
+        return ZoneMap.capacityFor(physicalMemory);
+    }
+
+    public void setPressureHandler(PressureHandler handler) {
+        this.pressureHandler = handler;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // zinit
+
+    /**
+     * {@code zinit(size, max, alloc, name)}: the element size is raised to 16 and rounded to 8; the
+     * chunk size is chosen by XNU's least-fragmentation rule, whatever {@code alloc} says; the
+     * maximum is page-rounded and raised to the chunk size.
+     */
+    public Zone zinit(long size, long max, long alloc, String name) {
+        Objects.requireNonNull(name, "name");
+        if (zones.size() >= MAX_ZONES) {
+            throw panicker.kernel("osfmk/kern/zalloc.c", 0, -1,
+                    "zinit: Too many zones (" + MAX_ZONES + ")");
+        }
+        long elemSize = Math.max(size, 16);
+        elemSize = (elemSize + 7) & ~7L;
+        long allocSize = chunkSizeFor(elemSize);
+        long maxSize = Math.max(AddressSpace.roundPage(max), allocSize);
+        Zone zone = new Zone(name, elemSize, allocSize, maxSize);
+        zones.add(zone);
+        return zone;
+    }
+
+    /** The chunk size zinit picks: least integer fragmentation percentage among 4..32 KiB, smaller on ties. */
+    static long chunkSizeFor(long elemSize) {
+        if (elemSize % AddressSpace.PAGE_SIZE == 0) {
+            return elemSize;
+        }
+        if (elemSize > ZONE_MAX_ALLOC_SIZE) {
+            return AddressSpace.roundPage(elemSize);
+        }
+        long best = 0;
+        long bestWaste = Long.MAX_VALUE;
+        for (long alloc = AddressSpace.PAGE_SIZE; alloc <= ZONE_MAX_ALLOC_SIZE; alloc += AddressSpace.PAGE_SIZE) {
+            if (alloc < elemSize) {
+                continue;
+            }
+            long waste = ((alloc % elemSize) * 100) / alloc;
+            if (waste < bestWaste) {
+                bestWaste = waste;
+                best = alloc;
+            }
+        }
+        return best;
+    }
+
+    /** {@code zone_change(zone, Z_EXHAUST, value)}. */
+    public void setExhaustible(Zone zone, boolean value) {
+        zone.exhaustible = value;
+    }
+
+    /** {@code zone_change(zone, Z_EXPAND, value)}. */
+    public void setExpandable(Zone zone, boolean value) {
+        zone.expandable = value;
+    }
+
+    /** {@code zone_change(zone, Z_COLLECT, value)}. */
+    public void setCollectable(Zone zone, boolean value) {
+        zone.collectable = value;
+    }
+
+    /** {@code zone_change(zone, Z_CACHING_ENABLED, value)}. */
+    public void setCaching(Zone zone, boolean value) {
+        zone.caching = value;
+    }
+
+    /** {@code zone_change(zone, Z_CALLERACCT, value)}. */
+    public void setCallerAcct(Zone zone, boolean value) {
+        zone.callerAcct = value;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // zalloc / zfree
+
+    /**
+     * Hands out an element of {@code zone} for {@code site}, or returns 0 when a non-blocking
+     * caller finds no room, or when an exhaustible zone is full.
+     *
+     * @param requested the size the caller asked for (kept for the ledger, at most 65535)
+     */
+    public long zalloc(Zone zone, int site, long requested, boolean canBlock) {
+        ZoneChunk chunk = zone.partialHead;
+        if (chunk == null) {
+            chunk = grow(zone, site, canBlock);
+            if (chunk == null) {
+                return 0;
+            }
+        }
+        int index = chunk.pop(site, requested);
+        if (chunk.freeCount == 0) {
+            zone.unlinkPartial(chunk);
+        }
+        zone.count++;
+        zone.sumCount++;
+        long addr = chunk.address(index);
+        if (chunk.touched) {
+            checkPoison(zone, addr, site);
+        }
+        ledger.allocated(site, requested);
+        if (pressurePending) {
+            pressurePending = false;
+            pressureHandler.zoneMapAboveJetsamLimit(this);
+        }
+        return addr;
+    }
+
+    /** The aux datum of a live element (an OSMalloc tag), or 0. */
+    public long aux(long addr) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        return chunk == null ? 0 : chunk.aux(elementIndex(chunk, addr));
+    }
+
+    public void setAux(long addr, long value) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        chunk.setAux(elementIndex(chunk, addr), value);
+    }
+
+    /**
+     * What the zone map knows about an address: the owning zone's element that contains it.
+     * Returns null if no zone owns the address.
+     */
+    public Element element(long addr) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        if (chunk == null) {
+            return null;
+        }
+        int index = elementIndex(chunk, addr);
+        if (index >= chunk.capacity()) {
+            // The tail of a chunk that no element covers.
+            return new Element(chunk.zone, chunk.base + index * chunk.zone.elemSize, -1, 0, 0, false);
+        }
+        boolean live = chunk.isAllocated(index);
+        return new Element(chunk.zone, chunk.address(index), live ? chunk.slot[index] : -1,
+                live ? chunk.requested[index] : 0, live ? chunk.aux(index) : 0, live);
+    }
+
+    /**
+     * A zone element as the ledger sees it.
+     *
+     * @param zone      the owning zone
+     * @param address   the element's start
+     * @param site      the allocating call site, or -1 if free
+     * @param requested the requested size, if live
+     * @param aux       the aux datum, if live
+     * @param live      whether it is allocated
+     */
+    public record Element(Zone zone, long address, int site, long requested, long aux, boolean live) {
+    }
+
+    /**
+     * Frees a live element, checked by the caller ({@link #checkFree}); records the ledger change
+     * and poisons what is there.
+     */
+    public void zfreeChecked(Zone zone, long addr) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        int index = elementIndex(chunk, addr);
+        int allocSite = chunk.slot[index];
+        ledger.freed(allocSite, chunk.requested[index]);
+        boolean wasFull = chunk.freeCount == 0;
+        chunk.push(index);
+        zone.count--;
+        if (wasFull) {
+            zone.linkPartial(chunk);
+        }
+        if (chunk.touched) {
+            // Every free poisons (the harness behaves as with the -zp boot-arg), so that every write
+            // after free is caught when the element is handed out again.
+            memory.poison(addr, zone.elemSize);
+        }
+    }
+
+    /**
+     * zfree's checks, in XNU's order, for freeing {@code addr} to {@code zone}: owned by a zone,
+     * owned by this zone, at an element boundary, not already free. Panics on failure.
+     */
+    public void checkFree(Zone zone, long addr, int site) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        if (chunk == null) {
+            if (addr == 0) {
+                throw Traps.pageFault(panicker, site, 0);
+            }
+            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site,
+                    "zfree: non-allocated memory in collectable zone!");
+        }
+        if (chunk.zone != zone) {
+            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site, CFormat.format(
+                    "Element %p from zone %s caught being freed to wrong zone %s\n", addr, chunk.zone.name, zone.name));
+        }
+        long offset = addr - chunk.base;
+        int index = elementIndex(chunk, addr);
+        if (offset % zone.elemSize != 0 || index >= chunk.capacity()) {
+            String note = addr % 8 == 0
+                    ? "XNU 6153 checks only that the pointer is 8-byte aligned: it would take this interior pointer "
+                    + "for an element and corrupt " + zone.name + "; the harness stops here"
+                    : null;
+            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site,
+                    CFormat.format("zfree: freeing invalid pointer %p to zone %s\n", addr, zone.name), note);
+        }
+        if (!chunk.isAllocated(index)) {
+            String note = zone.caching
+                    ? "on Catalina " + zone.name + " has a per-CPU cache (zcache), so XNU takes the second free "
+                    + "silently and panics later, at a reallocation (\"Zone cache element was used after free!\"); "
+                    + "the harness stops at the double free itself"
+                    : "XNU 6153 catches this only while the element is the head of its page's free list (otherwise "
+                    + "\"zfree: zone count underflow\" or later corruption); the harness always stops here";
+            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site,
+                    CFormat.format("zfree: double free of %p to zone %s\n", addr, zone.name), note);
+        }
+    }
+
+    private static int elementIndex(ZoneChunk chunk, long addr) {
+        return (int) ((addr - chunk.base) / chunk.zone.elemSize);
+    }
+
+    /** The zone that owns {@code addr}, or null. */
+    public Zone zoneOf(long addr) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        return chunk == null ? null : chunk.zone;
+    }
+
+    public boolean inZoneMap(long addr) {
+        return map.contains(addr);
+    }
+
+    /** Tells the poison checks that bytes of this range were written. */
+    public void touched(long addr) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        if (chunk != null) {
+            chunk.touched = true;
+        }
+    }
+
+    private void checkPoison(Zone zone, long addr, int site) {
+        for (long offset = 0; offset + 8 <= zone.elemSize; offset += 8) {
+            long found = memory.load(addr + offset, 8);
+            if (found != SparseMemory.ZP_POISON) {
+                throw panicker.kernel("osfmk/kern/zalloc.c", 0, site, CFormat.format(
+                        "a freed zone element has been modified in zone %s: expected %p but found %p, bits changed %p, "
+                                + "at offset %d of %d in element %p, cookies %p %p",
+                        zone.name, SparseMemory.ZP_POISON, found, SparseMemory.ZP_POISON ^ found,
+                        (int) offset, (int) zone.elemSize, addr, nopoisonCookie, poisonedCookie));
+            }
+        }
+    }
+
+    private ZoneChunk grow(Zone zone, int site, boolean canBlock) {
+        if (zone.curSize + zone.elemSize > zone.maxSize) {
+            if (zone.exhaustible) {
+                return null;
+            }
+            if (zone.expandable) {
+                zone.maxSize += zone.maxSize >> 1;
+            } else {
+                throw panicker.kernel("osfmk/kern/zalloc.c", 0, site,
+                        CFormat.format("zalloc: zone \"%s\" empty.", zone.name));
+            }
+        }
+        long addr = map.allocate(zone.allocSize);
+        if (addr == 0) {
+            // XNU retries after a zone GC; three KERN_NO_SPACE answers in a row end in the panic.
+            zoneGc();
+            addr = map.allocate(zone.allocSize);
+            if (addr == 0) {
+                if (!canBlock) {
+                    return null;
+                }
+                Zone largest = largestZone();
+                throw panicker.zone("osfmk/kern/zalloc.c", EXHAUSTED_PANIC_LINE, site, CFormat.format(
+                        "zalloc: zone map exhausted while allocating from zone %s, likely due to memory leak in zone %s "
+                                + "(%lu total bytes, %d elements allocated)",
+                        zone.name, largest.name, largest.curSize, (int) largest.count));
+            }
+        }
+        ZoneChunk chunk = new ZoneChunk(zone, addr, zone.elemsPerChunk);
+        map.map(chunk, zone.allocSize);
+        zone.addChunk(chunk);
+        checkPressure();
+        return chunk;
+    }
+
+    private void checkPressure() {
+        if (pressureHandler == null || jetsamLimitPercent >= 100) {
+            return;
+        }
+        long limit = map.capacity / 100 * jetsamLimitPercent;
+        long size = map.size();
+        if (size <= limit) {
+            lastPressureSize = 0;
+            return;
+        }
+        // The GC thread runs again only after the map has grown by another 1/256 of its capacity,
+        // which paces the kills the way XNU's asynchronous wakeups do.
+        if (lastPressureSize == 0 || size - lastPressureSize >= map.capacity >>> 8) {
+            lastPressureSize = size;
+            pressurePending = true;
+        }
+    }
+
+    /**
+     * {@code zone_gc()}: every collectable zone gives its completely free chunks back to the zone
+     * map. Returns the bytes released.
+     */
+    public long zoneGc() {
+        long released = 0;
+        for (Zone zone : zones) {
+            if (!zone.collectable) {
+                continue;
+            }
+            for (int i = zone.chunks.size() - 1; i >= 0; i--) {
+                ZoneChunk chunk = zone.chunks.get(i);
+                if (chunk.freeCount == chunk.capacity()) {
+                    zone.removeChunk(chunk);
+                    map.unmap(chunk.base, zone.allocSize);
+                    map.release(chunk.base, zone.allocSize);
+                    if (chunk.touched) {
+                        memory.discard(chunk.base, zone.allocSize);
+                    }
+                    released += zone.allocSize;
+                }
+            }
+        }
+        return released;
+    }
+
+    /** The zone with the largest {@code cur_size} (ties: the earlier zone). */
+    public Zone largestZone() {
+        Zone largest = zones.get(0);
+        for (Zone zone : zones) {
+            if (zone.curSize > largest.curSize) {
+                largest = zone;
+            }
+        }
+        return largest;
+    }
+
+    /** Visits every live element, zone by zone. */
+    public void forEachLive(LiveElementVisitor visitor) {
+        for (Zone zone : zones) {
+            for (ZoneChunk chunk : zone.chunks) {
+                if (chunk.freeCount == chunk.capacity()) {
+                    continue;
+                }
+                for (int i = 0; i < chunk.capacity(); i++) {
+                    int site = chunk.slot[i];
+                    if (site >= 0) {
+                        visitor.visit(zone, chunk.address(i), site, chunk.requested[i], chunk.aux(i));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Receives live elements from {@link #forEachLive}. */
+    @FunctionalInterface
+    public interface LiveElementVisitor {
+        void visit(Zone zone, long address, int site, long requested, long aux);
+    }
+
+    public List<Zone> zones() {
+        return Collections.unmodifiableList(zones);
+    }
+
+    public Zone zone(String name) {
+        for (Zone zone : zones) {
+            if (zone.name.equals(name)) {
+                return zone;
+            }
+        }
+        return null;
+    }
+
+    /** {@code zone_map->size}. */
+    public long zoneMapSize() {
+        return map.size();
+    }
+
+    public long zoneMapCapacity() {
+        return map.capacity;
+    }
+
+    public int jetsamLimitPercent() {
+        return jetsamLimitPercent;
+    }
+
+    public long nopoisonCookie() {
+        return nopoisonCookie;
+    }
+
+    public long poisonedCookie() {
+        return poisonedCookie;
+    }
+}

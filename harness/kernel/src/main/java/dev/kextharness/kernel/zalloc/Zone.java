@@ -1,0 +1,137 @@
+package dev.kextharness.kernel.zalloc;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Mach zone: elements of one size, carved from chunks of the zone map, with the counters zprint
+ * shows. Created only through {@link Zalloc#zinit}, which applies XNU's size rules.
+ */
+public final class Zone {
+    final String name;
+    final long elemSize;
+    final long allocSize;
+    final int elemsPerChunk;
+    long maxSize;
+    long curSize;
+    long count;
+    long sumCount;
+    boolean exhaustible;
+    boolean collectable = true;
+    boolean expandable = true;
+    boolean caching;
+    boolean callerAcct = true;
+
+    final List<ZoneChunk> chunks = new ArrayList<>();
+    ZoneChunk partialHead;
+
+    Zone(String name, long elemSize, long allocSize, long maxSize) {
+        this.name = name;
+        this.elemSize = elemSize;
+        this.allocSize = allocSize;
+        this.elemsPerChunk = (int) (allocSize / elemSize);
+        this.maxSize = maxSize;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long elemSize() {
+        return elemSize;
+    }
+
+    /** {@code alloc_size}: bytes the zone takes from the zone map each time it grows. */
+    public long allocSize() {
+        return allocSize;
+    }
+
+    public long maxSize() {
+        return maxSize;
+    }
+
+    /** Bytes of zone map the zone holds, free elements included. */
+    public long curSize() {
+        return curSize;
+    }
+
+    /** Elements in use. */
+    public long count() {
+        return count;
+    }
+
+    /** Elements allocated over the zone's life. */
+    public long totalAllocations() {
+        return sumCount;
+    }
+
+    /** Bytes of free elements the zone holds (zprint's collectable/free size). */
+    public long freeBytes() {
+        return curSize - count * elemSize;
+    }
+
+    public boolean exhaustible() {
+        return exhaustible;
+    }
+
+    public boolean collectable() {
+        return collectable;
+    }
+
+    public boolean expandable() {
+        return expandable;
+    }
+
+    /** Whether the zone has a per-CPU cache (zcache) on Catalina. */
+    public boolean caching() {
+        return caching;
+    }
+
+    void linkPartial(ZoneChunk chunk) {
+        chunk.prevPartial = null;
+        chunk.nextPartial = partialHead;
+        if (partialHead != null) {
+            partialHead.prevPartial = chunk;
+        }
+        partialHead = chunk;
+        chunk.inPartialList = true;
+    }
+
+    void unlinkPartial(ZoneChunk chunk) {
+        if (chunk.prevPartial != null) {
+            chunk.prevPartial.nextPartial = chunk.nextPartial;
+        } else {
+            partialHead = chunk.nextPartial;
+        }
+        if (chunk.nextPartial != null) {
+            chunk.nextPartial.prevPartial = chunk.prevPartial;
+        }
+        chunk.nextPartial = null;
+        chunk.prevPartial = null;
+        chunk.inPartialList = false;
+    }
+
+    void addChunk(ZoneChunk chunk) {
+        chunk.listIndex = chunks.size();
+        chunks.add(chunk);
+        curSize += allocSize;
+        linkPartial(chunk);
+    }
+
+    void removeChunk(ZoneChunk chunk) {
+        ZoneChunk last = chunks.remove(chunks.size() - 1);
+        if (last != chunk) {
+            chunks.set(chunk.listIndex, last);
+            last.listIndex = chunk.listIndex;
+        }
+        if (chunk.inPartialList) {
+            unlinkPartial(chunk);
+        }
+        curSize -= allocSize;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

@@ -1,0 +1,107 @@
+package dev.kextharness.kernel.zalloc;
+
+import dev.kextharness.kernel.vm.AddressSpace;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The zone map: the submap of kernel_map that every zone grows into, with XNU's capacity rule.
+ * Its page table finds the chunk that owns any address by arithmetic ({@code (addr - base) >> 12}),
+ * in segments allocated only where chunks exist, so a 12 GiB map costs nothing until used.
+ */
+final class ZoneMap {
+    private static final int SEGMENT_SHIFT = 16;
+    private static final int SEGMENT_MASK = (1 << SEGMENT_SHIFT) - 1;
+
+    final long base;
+    final long capacity;
+    private final ZoneChunk[][] pageTable;
+    /** Ranges returned by zone GC, by size, reused before fresh space. */
+    private final Map<Long, ArrayDeque<Long>> freeRanges = new HashMap<>();
+    private long next;
+    private long size;
+
+    ZoneMap(long base, long capacity) {
+        this.base = base;
+        this.capacity = capacity;
+        long pages = capacity >>> AddressSpace.PAGE_SHIFT;
+        this.pageTable = new ZoneChunk[(int) ((pages + SEGMENT_MASK) >>> SEGMENT_SHIFT)][];
+        this.next = base;
+    }
+
+    /** {@code zone_map_capacity = physmem/4 x 1.5}, capped at 64 GiB, clamped to [115 MiB, physmem/2]. */
+    static long capacityFor(long physicalMemory) {
+        long zsize = physicalMemory / 4 * 3 / 2;
+        zsize = Math.min(zsize, 64L << 30);
+        zsize = Math.max(zsize, 120586240L);
+        zsize = Math.min(zsize, physicalMemory / 2);
+        return AddressSpace.truncPage(zsize);
+    }
+
+    /** Maps {@code length} bytes for a new chunk; returns 0 when the map is full ({@code KERN_NO_SPACE}). */
+    long allocate(long length) {
+        if (size + length > capacity) {
+            return 0;
+        }
+        ArrayDeque<Long> reusable = freeRanges.get(length);
+        long addr;
+        if (reusable != null && !reusable.isEmpty()) {
+            addr = reusable.pop();
+        } else if (next - base + length <= capacity) {
+            addr = next;
+            next += length;
+        } else {
+            return 0;
+        }
+        size += length;
+        return addr;
+    }
+
+    void release(long addr, long length) {
+        freeRanges.computeIfAbsent(length, k -> new ArrayDeque<>()).push(addr);
+        size -= length;
+    }
+
+    void map(ZoneChunk chunk, long length) {
+        forEachPage(chunk.base, length, chunk);
+    }
+
+    void unmap(long addr, long length) {
+        forEachPage(addr, length, null);
+    }
+
+    private void forEachPage(long addr, long length, ZoneChunk owner) {
+        long first = (addr - base) >>> AddressSpace.PAGE_SHIFT;
+        long last = (addr + length - 1 - base) >>> AddressSpace.PAGE_SHIFT;
+        for (long page = first; page <= last; page++) {
+            int segment = (int) (page >>> SEGMENT_SHIFT);
+            ZoneChunk[] table = pageTable[segment];
+            if (table == null) {
+                table = pageTable[segment] = new ZoneChunk[1 << SEGMENT_SHIFT];
+            }
+            table[(int) (page & SEGMENT_MASK)] = owner;
+        }
+    }
+
+    /** The chunk whose pages hold {@code addr}, or null if no zone owns it. */
+    ZoneChunk chunkAt(long addr) {
+        long offset = addr - base;
+        if (offset < 0 || offset >= capacity) {
+            return null;
+        }
+        ZoneChunk[] table = pageTable[(int) (offset >>> (AddressSpace.PAGE_SHIFT + SEGMENT_SHIFT))];
+        return table == null ? null : table[(int) ((offset >>> AddressSpace.PAGE_SHIFT) & SEGMENT_MASK)];
+    }
+
+    boolean contains(long addr) {
+        long offset = addr - base;
+        return offset >= 0 && offset < capacity;
+    }
+
+    /** {@code zone_map->size}: bytes mapped now. */
+    long size() {
+        return size;
+    }
+}

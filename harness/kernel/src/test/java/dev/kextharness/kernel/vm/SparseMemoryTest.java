@@ -1,0 +1,87 @@
+package dev.kextharness.kernel.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SparseMemoryTest {
+    private static final long ZONE_START = 0xffffff8040000000L;
+    private static final long ZONE_END = ZONE_START + (1L << 20);
+
+    @Test
+    void unwrittenZoneMapBytesReadAsZonePoisonAndOthersAsZero() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        assertThat(SparseMemory.ZP_POISON).isEqualTo(0xdeadbeefdeadbeefL);
+        assertThat(memory.load8(ZONE_START)).isEqualTo(0xef);
+        assertThat(memory.load8(ZONE_START + 1)).isEqualTo(0xbe);
+        assertThat(memory.load8(ZONE_START + 2)).isEqualTo(0xad);
+        assertThat(memory.load8(ZONE_START + 3)).isEqualTo(0xde);
+        assertThat(memory.load8(ZONE_START + 12)).isEqualTo(0xef);
+        assertThat(memory.load(ZONE_START + 64, 8)).isEqualTo(0xdeadbeefdeadbeefL);
+        assertThat(memory.load(ZONE_START + 4, 4)).isEqualTo(0xdeadbeefL);
+        assertThat(memory.load8(ZONE_END)).isZero();
+        assertThat(memory.load8(ZONE_START - 1)).isZero();
+        assertThat(memory.load(AddressSpace.KALLOC_MAP_BASE, 8)).isZero();
+        assertThat(memory.materializedPages()).isZero();
+    }
+
+    @Test
+    void storesAreLittleEndian() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        long addr = AddressSpace.KERNEL_MAP_BASE + 100;
+        memory.store(addr, 8, 0x0102030405060708L);
+        assertThat(memory.load8(addr)).isEqualTo(0x08);
+        assertThat(memory.load8(addr + 7)).isEqualTo(0x01);
+        assertThat(memory.load(addr, 8)).isEqualTo(0x0102030405060708L);
+        assertThat(memory.load(addr, 4)).isEqualTo(0x05060708L);
+        assertThat(memory.load(addr + 2, 2)).isEqualTo(0x0506L);
+        memory.store(addr, 2, 0xffffffffL);
+        assertThat(memory.load(addr, 8)).isEqualTo(0x010203040506ffffL);
+    }
+
+    @Test
+    void storesAcrossAPageBoundary() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        long addr = AddressSpace.KERNEL_MAP_BASE + 4092;
+        memory.store(addr, 8, -1L);
+        assertThat(memory.load(addr, 8)).isEqualTo(-1L);
+        assertThat(memory.materializedPages()).isEqualTo(2);
+    }
+
+    @Test
+    void aNewZoneMapPageKeepsThePoisonAroundAWrite() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        List<Long> seen = new ArrayList<>();
+        memory.setPageObserver(seen::add);
+        memory.store8(ZONE_START + 4100, 0);
+        assertThat(seen).containsExactly(ZONE_START + 4096);
+        assertThat(memory.load(ZONE_START + 4096, 8)).isEqualTo(0xdead00efdeadbeefL);
+        assertThat(memory.load(ZONE_START + 4104, 8)).isEqualTo(SparseMemory.ZP_POISON);
+        assertThat(memory.anyMaterialized(ZONE_START, 4096)).isFalse();
+        assertThat(memory.anyMaterialized(ZONE_START, 4097)).isTrue();
+    }
+
+    @Test
+    void fillPoisonAndDiscard() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        memory.fill(ZONE_START, 32, 0);
+        assertThat(memory.load(ZONE_START + 24, 8)).isZero();
+        memory.poison(ZONE_START + 8, 16);
+        assertThat(memory.load(ZONE_START, 8)).isZero();
+        assertThat(memory.load(ZONE_START + 8, 8)).isEqualTo(SparseMemory.ZP_POISON);
+        assertThat(memory.load(ZONE_START + 16, 8)).isEqualTo(SparseMemory.ZP_POISON);
+        assertThat(memory.load(ZONE_START + 24, 8)).isZero();
+        // Poisoning does not create pages: unwritten zone-map pages are poison already.
+        memory.poison(ZONE_START + 8192, 64);
+        assertThat(memory.materializedPages()).isEqualTo(1);
+        memory.discard(ZONE_START, 4096);
+        assertThat(memory.materializedPages()).isZero();
+        assertThat(memory.load(ZONE_START, 8)).isEqualTo(SparseMemory.ZP_POISON);
+        long k = AddressSpace.KERNEL_MAP_BASE;
+        memory.fill(k, 10, 0x41);
+        memory.discard(k, 10);
+        assertThat(memory.load(k, 8)).isZero();
+    }
+}
