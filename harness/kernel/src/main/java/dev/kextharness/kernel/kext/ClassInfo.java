@@ -81,6 +81,10 @@ final class ClassInfo {
         return (access & Opcodes.ACC_INTERFACE) != 0; // annotations are interfaces too
     }
 
+    boolean isPublic() {
+        return (access & Opcodes.ACC_PUBLIC) != 0;
+    }
+
     boolean isAbstract() {
         return (access & Opcodes.ACC_ABSTRACT) != 0;
     }
@@ -202,6 +206,10 @@ final class ClassInfo {
             ClassInfo.this.access = access;
             ClassInfo.this.superName = superName;
             ClassInfo.this.interfaces = interfaces == null ? new String[0] : interfaces;
+            internal(superName, true, declaration());
+            for (String i : ClassInfo.this.interfaces) {
+                internal(i, true, declaration());
+            }
         }
 
         @Override
@@ -259,13 +267,6 @@ final class ClassInfo {
             return new CodeReader(name);
         }
 
-        @Override
-        public void visitEnd() {
-            internal(superName, true, declaration());
-            for (String i : interfaces) {
-                internal(i, true, declaration());
-            }
-        }
     }
 
     private final class BundleReader extends AnnotationVisitor {

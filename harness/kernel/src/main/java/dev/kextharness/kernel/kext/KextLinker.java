@@ -83,7 +83,9 @@ public final class KextLinker {
     /** The linked image of a kext: from the cache, or read, checked and rewritten now. */
     static KextImage link(KextSource source) {
         Class<?> kextClass = source.kextClass();
-        return kextClass != null ? CLASS_IMAGES.get(kextClass) : JAR_IMAGES.computeIfAbsent(source.cacheKey(), k -> build(source));
+        return kextClass != null
+                ? CLASS_IMAGES.get(kextClass)
+                : JAR_IMAGES.computeIfAbsent(source.cacheKey(), k -> build(source));
     }
 
     /**
@@ -148,11 +150,12 @@ public final class KextLinker {
             queue.addAll(info.namedTypes);
         }
 
-        // Interfaces and annotations stay the host's, so a test can call the kext through them; so
-        // do the classes their signatures name, or the two loaders would disagree about them.
+        // Public interfaces and annotations stay the host's, so a test can call the kext through
+        // them; so do the classes their signatures name, or the two loaders would disagree about
+        // them. A non-public one could not be implemented from another loader's package: it is the kext's.
         Set<String> shared = new LinkedHashSet<>();
         for (ClassInfo info : reach.values()) {
-            if (info.isInterface() && !info.name.equals(root) && visible(parent, info.name)) {
+            if (info.isInterface() && isShareable(info, root, parent)) {
                 shared.add(info.name);
             }
         }
@@ -161,7 +164,8 @@ public final class KextLinker {
             grew = false;
             for (String s : List.copyOf(shared)) {
                 for (String t : reach.get(s).apiTypes) {
-                    if (reach.containsKey(t) && !t.equals(root) && visible(parent, t) && shared.add(t)) {
+                    ClassInfo api = reach.get(t);
+                    if (api != null && isShareable(api, root, parent) && shared.add(t)) {
                         grew = true;
                     }
                 }
@@ -190,7 +194,7 @@ public final class KextLinker {
                     kext.bundle == null ? KextReturn.NOT_A_KEXT : KextReturn.VALIDATION, Map.of(), sharedNames, List.of());
         }
 
-        LinkChecker checker = new LinkChecker(t -> own.containsKey(t) || shared.contains(t), parent);
+        LinkChecker checker = new LinkChecker(t -> own.containsKey(t) || shared.contains(t), source::inCodeBase, parent);
         List<Unresolved> unresolved = checker.check(new ArrayList<>(own.values()));
         Map<String, byte[]> linked = new LinkedHashMap<>();
         if (unresolved.isEmpty()) {
@@ -205,6 +209,10 @@ public final class KextLinker {
 
     private static KextImage invalid(KextSource source, ClassInfo.Bundle bundle, String problem, int result) {
         return new KextImage(source.kextClassName(), bundle, problem, result, Map.of(), Set.of(), List.of());
+    }
+
+    private static boolean isShareable(ClassInfo info, String root, ClassLoader parent) {
+        return info.isPublic() && !info.name.equals(root) && visible(parent, info.name);
     }
 
     private static boolean visible(ClassLoader parent, String internalName) {

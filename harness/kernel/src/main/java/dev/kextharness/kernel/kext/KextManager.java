@@ -1,5 +1,12 @@
 package dev.kextharness.kernel.kext;
 
+import static dev.kextharness.kernel.kext.KextMessages.describe;
+import static dev.kextharness.kernel.kext.KextMessages.failedToLoad;
+import static dev.kextharness.kernel.kext.KextMessages.failedToUnload;
+import static dev.kextharness.kernel.kext.KextMessages.kernReturn;
+import static dev.kextharness.kernel.kext.KextMessages.names;
+import static dev.kextharness.kernel.kext.KextMessages.unresolvedSymbols;
+
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.kext.KextLinkException.Unresolved;
 import dev.kextharness.kernel.panic.KernelPanic;
@@ -8,6 +15,7 @@ import dev.kextharness.kernel.report.KextRow;
 import dev.kextharness.kernel.vm.AddressSpace;
 import dev.kextharness.kpi.Kext;
 
+import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -156,22 +164,7 @@ public final class KextManager {
         log("Failed to load executable for kext %s.", id);
         logLoadFailure(id, KextReturn.LINK_ERROR);
 
-        StringBuilder m = new StringBuilder(kxld).append("The following symbols are unresolved for this kext:\n");
-        int width = unresolved.stream().mapToInt(u -> u.symbol().length()).max().orElse(0);
-        for (Unresolved u : unresolved) {
-            m.append("  ").append(u.symbol()).append(" ".repeat(width - u.symbol().length() + 3))
-                    .append("referenced from ").append(u.referencedFrom()).append("   [").append(u.rule()).append("]\n");
-        }
-        m.append("Link failed (error code ").append(KextLinkException.KXLD_ERROR).append(").\n");
-        m.append("A kext may use only the KPI (dev.kextharness.kpi) and the JDK's basic packages (java.*, javax.*), "
-                + "besides its own classes and the libraries on its class path; the kernel exports nothing else:");
-        Set<String> rules = new LinkedHashSet<>();
-        unresolved.forEach(u -> rules.add(u.rule()));
-        for (String tag : rules) {
-            m.append("\n  [").append(tag).append("] ").append(LinkChecker.rule(tag).explanation);
-        }
-        m.append("\nRemove or replace these references and load the kext again; nothing of it was loaded.");
-        return new KextLinkException(id, m.toString(), unresolved, since(logStart));
+        return new KextLinkException(id, unresolvedSymbols(id, unresolved), unresolved, since(logStart));
     }
 
     private void start(LoadedKext kext, ClassLoader parent, LoadOptions options, int logStart) {
@@ -185,15 +178,23 @@ public final class KextManager {
             // Static initialisers run first, as a kext's C++ constructors run before its start routine.
             Class<?> type = Class.forName(kext.image().kextClassName, true, new KextClassLoader(kext.image(), parent, kext));
             phase = "constructor";
-            Kext instance = (Kext) type.getDeclaredConstructor().newInstance();
+            Constructor<?> constructor = type.getDeclaredConstructor();
+            constructor.setAccessible(true); // a kext class nested in a test need not be public
+            Kext instance = (Kext) constructor.newInstance();
             kext.instantiated(instance);
             phase = "start routine";
             result = instance.start(kext.kmodInfo(), options.data());
         } catch (InvocationTargetException e) {
             thrown = e.getCause();
             result = KextReturn.KERN_FAILURE;
+        } catch (ExceptionInInitializerError e) {
+            thrown = e.getCause() != null ? e.getCause() : e;
+            result = KextReturn.KERN_FAILURE;
         } catch (Throwable t) {
-            thrown = t instanceof ExceptionInInitializerError e && e.getCause() != null ? e.getCause() : t;
+            if (t instanceof LinkageError && phase.equals("static initializer")) {
+                phase = "class definition"; // the JVM refused a class (verify error, loader constraint...)
+            }
+            thrown = t;
             result = KextReturn.KERN_FAILURE;
         }
         rethrowPanic(thrown);
@@ -402,37 +403,6 @@ public final class KextManager {
         StringBuilder out = new StringBuilder("\nKernel log:");
         for (String line : since(logStart)) {
             out.append("\n  ").append(line);
-        }
-        return out.toString();
-    }
-
-    /** kextload's message: {@code "%s failed to load - %s; check the system/kernel logs ..."}. */
-    private static String failedToLoad(String id, int result) {
-        return id + " failed to load - " + KextReturn.text(result)
-                + "; check the system/kernel logs for errors or try kextutil(8).";
-    }
-
-    /** kextunload's message: {@code "Failed to unload %s - %s."}. */
-    private static String failedToUnload(String id, int result) {
-        return "Failed to unload " + id + " - " + KextReturn.text(result) + ".";
-    }
-
-    private static String names(List<LoadedKext> kexts) {
-        List<String> out = new ArrayList<>();
-        kexts.forEach(k -> out.add(k.bundleId() + " (load tag " + k.loadTag() + ")"));
-        return String.join(", ", out);
-    }
-
-    private static String kernReturn(int code) {
-        String name = KernReturnNames.name(code);
-        return "0x" + Integer.toHexString(code) + (name == null ? "" : " (" + name + ")");
-    }
-
-    private static String describe(Throwable t) {
-        StringBuilder out = new StringBuilder(t.toString());
-        StackTraceElement[] trace = t.getStackTrace();
-        if (trace.length > 0) {
-            out.append(" at ").append(trace[0]);
         }
         return out.toString();
     }

@@ -35,6 +35,9 @@ public final class KextSource {
     private interface Scope {
         /** The bytes of a class of the kext's, or null if the class is not part of it. */
         byte[] bytes(String internalName);
+
+        /** True if the class comes from where the kext itself comes from (its class path entry or jar). */
+        boolean inCodeBase(String internalName);
     }
 
     private KextSource(String kextClassName, ClassLoader parent, Scope scope, Object cacheKey, String description) {
@@ -89,8 +92,18 @@ public final class KextSource {
             throw new IllegalArgumentException("jar " + jar + " has no class " + kextClassName + " (no entry "
                     + internal + ".class); it holds " + classes.size() + " classes, such as " + some);
         }
-        return new KextSource(kextClassName, parent, classes::get, new JarKey(jar, kextClassName, parent),
-                "jar " + jar);
+        Scope scope = new Scope() {
+            @Override
+            public byte[] bytes(String internalName) {
+                return classes.get(internalName);
+            }
+
+            @Override
+            public boolean inCodeBase(String internalName) {
+                return classes.containsKey(internalName);
+            }
+        };
+        return new KextSource(kextClassName, parent, scope, new JarKey(jar, kextClassName, parent), "jar " + jar);
     }
 
     private static Map<String, byte[]> readJar(Path jar) {
@@ -134,6 +147,14 @@ public final class KextSource {
         return scope.bytes(internalName);
     }
 
+    /**
+     * True if the class comes from the kext's own class path entry or jar: the kext's code base,
+     * which may use packages of any name (test fixtures live under dev.kextharness, for one).
+     */
+    boolean inCodeBase(String internalName) {
+        return scope.inCodeBase(internalName);
+    }
+
     /** Equal for two sources of the same kext class: the link cache's key. */
     Object cacheKey() {
         return cacheKey;
@@ -159,6 +180,12 @@ public final class KextSource {
 
     /** Classes of one package, from one class path entry. */
     private record ClassPathScope(ClassLoader loader, String pkg, String root) implements Scope {
+        @Override
+        public boolean inCodeBase(String internalName) {
+            URL url = loader.getResource(internalName + ".class");
+            return url != null && url.toExternalForm().startsWith(root);
+        }
+
         @Override
         public byte[] bytes(String internalName) {
             if (!internalName.startsWith(pkg) || internalName.indexOf('/', pkg.length()) >= 0) {

@@ -92,16 +92,19 @@ final class LinkChecker {
     private static final Set<String> KPI_IMPLEMENTATIONS = implementations();
 
     private final Predicate<String> kextClass;
+    private final Predicate<String> codeBase;
     private final ClassLoader parent;
     private final Map<String, Boolean> onClassPath = new HashMap<>();
     private final Map<String, Class<?>> facadeClasses = new HashMap<>();
 
     /**
      * @param kextClass true for classes that belong to the kext or to its package's shared interfaces
+     * @param codeBase  true for classes from the kext's own class path entry or jar
      * @param parent    the loader everything else resolves through
      */
-    LinkChecker(Predicate<String> kextClass, ClassLoader parent) {
+    LinkChecker(Predicate<String> kextClass, Predicate<String> codeBase, ClassLoader parent) {
         this.kextClass = kextClass;
+        this.codeBase = codeBase;
         this.parent = parent;
     }
 
@@ -134,11 +137,15 @@ final class LinkChecker {
                     found.add(new Unresolved(symbol(ref), ref.where(), rule.tag));
                     if (ref.kind() != Kind.TYPE) {
                         memberSites.add(ref.owner() + "|" + ref.where());
+                        for (String t : descriptorTypes(ref.desc())) {
+                            memberSites.add(t + "|" + ref.where());
+                        }
                     }
                 }
             }
         }
-        // "new Thread(r).start()" names Thread three times on one line: its members say enough.
+        // "new Thread(r).start()" names Thread three times on one line, and a refused method names the
+        // classes of its signature: the members say enough.
         Set<Unresolved> out = new LinkedHashSet<>();
         for (int i = 0; i < found.size(); i++) {
             Reference ref = refs.get(i);
@@ -167,13 +174,16 @@ final class LinkChecker {
             return facade(ref);
         }
         Rule banned = banned(owner, ref);
+        if (banned == Rule.KERNEL_PRIVATE && codeBase.test(owner)) {
+            banned = null; // the kext's own code base, not the kernel's, whatever its package name
+        }
         if (banned != null) {
             return banned;
         }
         if (ref.desc() != null) {
             // A member whose signature names a banned class is as banned (Class.getClassLoader()).
             for (String t : descriptorTypes(ref.desc())) {
-                Rule r = kextClass.test(t) ? null : banned(t, null);
+                Rule r = kextClass.test(t) || codeBase.test(t) ? null : banned(t, null);
                 if (r != null) {
                     return r;
                 }

@@ -160,12 +160,17 @@ public final class LoadedKext {
                 + ") does not implement " + iface.getName() + "; it implements " + implemented(kext.getClass()));
         for (Class<?> i : interfaces(kext.getClass())) {
             if (i.getName().equals(iface.getName())) {
-                message.append(". Its ").append(i.getName()).append(" is another class of the same name, from ")
-                        .append(i.getClassLoader()).append(": the kext's jar carries its own copy of the interface; "
-                                + "put the interface on the caller's class path and load the kext with it as parent");
+                message.append(". Its ").append(i.getName()).append(" is another class of the same name, from the ")
+                        .append(loaderName(i.getClassLoader())).append(" class loader: a kext shares an interface with "
+                                + "its caller only if the interface is public and its loader (the kext's parent) can "
+                                + "see it; otherwise the kext gets a copy of its own");
             }
         }
         throw new IllegalArgumentException(message.toString());
+    }
+
+    private static String loaderName(ClassLoader loader) {
+        return loader == null ? "boot" : loader.getName() != null ? loader.getName() : loader.toString();
     }
 
     private static String implemented(Class<?> type) {

@@ -16,7 +16,7 @@ public final class KernelPanic extends Error {
     private final transient LedgerSnapshot ledger;
 
     public KernelPanic(String panicString, String panicLog, String harnessNote, LedgerSnapshot ledger) {
-        super(message(panicString, harnessNote), null, false, true);
+        super(message(panicString, harnessNote), null, true, true);
         this.panicString = panicString;
         this.panicLog = panicLog;
         this.harnessNote = harnessNote;

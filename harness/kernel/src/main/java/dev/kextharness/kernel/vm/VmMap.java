@@ -6,8 +6,9 @@ import java.util.TreeMap;
 /**
  * A vm_map: page-granular entries kept sorted by address, as XNU keeps them in a tree. Used for
  * the allocations that do not come from zones (kalloc large, pageable and contiguous memory, kext
- * executables). Addresses are handed out upwards and never reused, so a stale pointer never
- * aliases a newer block.
+ * executables). Addresses are handed out upwards, so a stale pointer does not alias a newer block
+ * for as long as the map's range lasts; once the top is reached, freed ranges are used again
+ * (first fit), as XNU does, so a map is full only when its entries really fill it.
  */
 public final class VmMap {
 
@@ -69,15 +70,44 @@ public final class VmMap {
     public Entry allocate(long size, long alignment, Kind kind, long requested, int site, long aux) {
         long rounded = AddressSpace.roundPage(size);
         long align = Math.max(AddressSpace.PAGE_SIZE, alignment);
-        long start = (next + align - 1) & -align;
-        if (this.size + rounded > capacity || Long.compareUnsigned(start + rounded, max) > 0 || start + rounded < start) {
+        if (this.size + rounded > capacity || Long.compareUnsigned(rounded, max - min) > 0) {
             return null;
+        }
+        long start = (next + align - 1) & -align;
+        if (!fits(start, rounded, max)) {
+            start = firstFit(rounded, align);
+            if (start == 0) {
+                return null;
+            }
         }
         Entry entry = new Entry(start, rounded, kind, requested, site, aux);
         entries.put(start, entry);
-        next = start + rounded;
+        if (Long.compareUnsigned(start + rounded, next) > 0) {
+            next = start + rounded;
+        }
         this.size += rounded;
         return entry;
+    }
+
+    /** True if {@code [start, start + length)} lies below {@code limit} without wrapping. */
+    private boolean fits(long start, long length, long limit) {
+        long end = start + length;
+        return Long.compareUnsigned(start, min) >= 0 && Long.compareUnsigned(end, start) >= 0
+                && Long.compareUnsigned(end, limit) <= 0;
+    }
+
+    /** The lowest aligned start of a free range of {@code length} bytes, or 0 if there is none. */
+    private long firstFit(long length, long align) {
+        long cursor = (min + align - 1) & -align;
+        for (Entry e : entries.values()) {
+            if (fits(cursor, length, e.start)) {
+                return cursor;
+            }
+            if (Long.compareUnsigned(e.end(), cursor) > 0) {
+                cursor = (e.end() + align - 1) & -align;
+            }
+        }
+        return fits(cursor, length, max) ? cursor : 0;
     }
 
     /** The entry that contains {@code addr}, or null ({@code vm_map_lookup_entry}). */

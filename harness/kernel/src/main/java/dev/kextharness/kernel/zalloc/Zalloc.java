@@ -349,7 +349,8 @@ public final class Zalloc {
         if (pressureHandler == null || jetsamLimitPercent >= 100) {
             return;
         }
-        long limit = map.capacity / 100 * jetsamLimitPercent;
+        // is_zone_map_nearing_exhaustion(): size > capacity * zone_map_jetsam_limit / 100.
+        long limit = map.capacity * jetsamLimitPercent / 100;
         long size = map.size();
         if (size <= limit) {
             lastPressureSize = 0;

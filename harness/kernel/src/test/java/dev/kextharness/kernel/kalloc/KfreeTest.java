@@ -135,6 +135,28 @@ class KfreeTest {
     }
 
     @Test
+    void kfreeOfAMisalignedPointerPanicsAsAnInvalidPointerWithoutANote() {
+        TestKernel t = TestKernel.boot();
+        long a = t.kalloc(64);
+        KernelPanic panic = t.assertPanics(() -> t.kfree(a + 3, 64),
+                "zfree: freeing invalid pointer " + p(a + 3) + " to zone kalloc.64\n");
+        assertThat(panic.harnessNote()).isNull();
+    }
+
+    @Test
+    void kfreeOfTheTailOfAChunkThatNoElementCoversPanics() {
+        TestKernel t = TestKernel.boot();
+        Zone zone = t.zone("kalloc.48");
+        long before = zone.curSize();
+        long a;
+        do {
+            a = t.kalloc(48);
+        } while (zone.curSize() == before); // the first element of a new chunk: its base
+        long tail = a + 85 * 48; // 4080: 16 bytes no element covers
+        t.assertPanics(() -> t.kfree(tail, 48), "zfree: freeing invalid pointer " + p(tail) + " to zone kalloc.48\n");
+    }
+
+    @Test
     void kfreeWithAZoneSizeOfALargeBlockPanicsAsNonZoneMemory() {
         TestKernel t = TestKernel.boot();
         long a = t.kalloc(20000);

@@ -57,7 +57,7 @@ class SparseMemoryTest {
         memory.setPageObserver(seen::add);
         memory.store8(ZONE_START + 4100, 0);
         assertThat(seen).containsExactly(ZONE_START + 4096);
-        assertThat(memory.load(ZONE_START + 4096, 8)).isEqualTo(0xdead00efdeadbeefL);
+        assertThat(memory.load(ZONE_START + 4096, 8)).isEqualTo(0xdeadbe00deadbeefL);
         assertThat(memory.load(ZONE_START + 4104, 8)).isEqualTo(SparseMemory.ZP_POISON);
         assertThat(memory.anyMaterialized(ZONE_START, 4096)).isFalse();
         assertThat(memory.anyMaterialized(ZONE_START, 4097)).isTrue();

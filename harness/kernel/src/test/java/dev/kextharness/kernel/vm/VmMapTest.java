@@ -18,9 +18,11 @@ class VmMapTest {
         assertThat(AddressSpace.truncPage(8191)).isEqualTo(4096);
         assertThat(AddressSpace.VM_MIN_KERNEL_ADDRESS).isEqualTo(0xffffff8000000000L);
         assertThat(AddressSpace.VM_MIN_KERNEL_AND_KEXT_ADDRESS).isEqualTo(0xffffff7f80000000L);
-        // The regions do not overlap: a 64 GiB zone map fits below kalloc_map, kalloc_map below the rest.
-        assertThat(AddressSpace.ZONE_MAP_BASE + (64L << 30)).isLessThanOrEqualTo(AddressSpace.KALLOC_MAP_BASE);
-        assertThat(Long.compareUnsigned(AddressSpace.KALLOC_MAP_BASE + (64L << 30), AddressSpace.KERNEL_MAP_BASE))
+        // The regions do not overlap: the largest zone map (64 GiB) fits below kalloc_map, and the
+        // kalloc_map of the largest Mac (a 1.5 TiB Mac Pro: 48 GiB) below the rest of kernel_map.
+        assertThat(Long.compareUnsigned(AddressSpace.ZONE_MAP_BASE + (64L << 30), AddressSpace.KALLOC_MAP_BASE))
+                .isLessThanOrEqualTo(0);
+        assertThat(Long.compareUnsigned(AddressSpace.KALLOC_MAP_BASE + (1536L << 30) / 32, AddressSpace.KERNEL_MAP_BASE))
                 .isLessThanOrEqualTo(0);
         assertThat(Long.compareUnsigned(AddressSpace.KEXT_BASE, AddressSpace.VM_MIN_KERNEL_AND_KEXT_ADDRESS))
                 .isGreaterThanOrEqualTo(0);
