@@ -53,6 +53,8 @@ public final class Kernel implements AutoCloseable {
     public static final String KERNEL_BUNDLE_ID = "__kernel__";
     /** Unslid-to-slid offset used for every boot (the seed article's kernel slide). */
     public static final long KERNEL_SLIDE = 0x000000001d400000L;
+    /** The kernel's UUID, printed by kextstat (load tag 0) and panic logs. */
+    public static final String KERNEL_UUID = "B8B972B8-220D-3E56-92F8-ADB8CF777CE2";
 
     private final KernelConfig config;
     private long uptimeNanos = 10_000_000_000L;

@@ -18,7 +18,6 @@ import java.util.List;
  */
 final class PanicLogs {
     private static final long STACK_TOP = 0xffffff90b627b6c0L;
-    private static final String KERNEL_UUID = "B8B972B8-220D-3E56-92F8-ADB8CF777CE2";
 
     private PanicLogs() {
     }
@@ -36,7 +35,7 @@ final class PanicLogs {
                 .bootArgs(kernel.config().bootArgs())
                 .osVersion(kernel.config().osVersion())
                 .kernelVersion(kernel.config().kernelVersion())
-                .kernelUuid(KERNEL_UUID)
+                .kernelUuid(Kernel.KERNEL_UUID)
                 .kernelSlide(Kernel.KERNEL_SLIDE)
                 .kernelTextBase(textBase)
                 .hibTextBase(AddressSpace.HIB_TEXT_BASE_UNSLID + Kernel.KERNEL_SLIDE)
@@ -77,6 +76,8 @@ final class PanicLogs {
             b.zprint(new PanicReport.ZprintSection(zones, 0x2d8c000L, 0x1f3a000L, kernel.kalloc().largeTotal(), List.of()));
         }
 
+        b.lastLoaded(kernel.kexts().lastLoaded());
+        b.lastUnloaded(kernel.kexts().lastUnloaded());
         for (LoadedKext kext : kernel.loadedKexts()) {
             b.loadedKext(kext.bundleId(), kext.version(), false);
         }

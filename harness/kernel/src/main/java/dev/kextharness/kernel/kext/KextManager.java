@@ -41,7 +41,6 @@ import java.util.regex.Pattern;
  */
 public final class KextManager {
     /** The kernel's own executable, for its kextstat row (tag 0); kextstat itself never prints it. */
-    private static final String KERNEL_UUID = "B8B972B8-220D-3E56-92F8-ADB8CF777CE2";
     private static final long KERNEL_TEXT_SIZE = 0x1ccb000L;
     private static final Pattern OSRELEASE = Pattern.compile("Darwin Kernel Version ([0-9.]+)");
 
@@ -321,7 +320,7 @@ public final class KextManager {
     public synchronized List<KextRow> kextstatRows() {
         List<KextRow> rows = new ArrayList<>();
         rows.add(new KextRow(0, loaded.size(), AddressSpace.KERNEL_TEXT_BASE_UNSLID + Kernel.KERNEL_SLIDE,
-                KERNEL_TEXT_SIZE, KERNEL_TEXT_SIZE, Kernel.KERNEL_BUNDLE_ID, osrelease(), KERNEL_UUID, List.of()));
+                KERNEL_TEXT_SIZE, KERNEL_TEXT_SIZE, Kernel.KERNEL_BUNDLE_ID, osrelease(), Kernel.KERNEL_UUID, List.of()));
         for (LoadedKext kext : loaded) {
             List<Integer> linkedAgainst = new ArrayList<>();
             kext.dependencies().forEach(d -> linkedAgainst.add(d.loadTag()));
