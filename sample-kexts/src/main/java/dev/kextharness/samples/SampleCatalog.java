@@ -2,6 +2,8 @@ package dev.kextharness.samples;
 
 import dev.kextharness.samples.memleak.BalancedMemleakKext;
 import dev.kextharness.samples.memleak.MemleakKext;
+import dev.kextharness.samples.ostag.BalancedOSMallocTagKext;
+import dev.kextharness.samples.ostag.OSMallocTagLeakKext;
 
 import java.util.List;
 import java.util.Optional;
@@ -14,6 +16,11 @@ public final class SampleCatalog {
                     MemleakKext.class, BalancedMemleakKext.class,
                     "Every _MALLOC needs its _FREE before stop returns: unloading a kext does not free "
                             + "what it allocated.",
+                    Sample.Outcome.PANIC, Sample.Exercise.NOTHING),
+            new Sample("ostag", "OSMalloc tag kept alive by a block never OSFreed",
+                    OSMallocTagLeakKext.class, BalancedOSMallocTagKext.class,
+                    "Every OSMalloc needs its OSFree before OSMalloc_Tagfree: a tag is freed only when its refcount "
+                            + "reaches zero, so one forgotten block keeps both the block and the tag alive after unload.",
                     Sample.Outcome.PANIC, Sample.Exercise.NOTHING));
 
     private SampleCatalog() {
