@@ -1,5 +1,7 @@
 package dev.kextharness.samples;
 
+import dev.kextharness.samples.libkext.BalancedLibkextKext;
+import dev.kextharness.samples.libkext.LibkextMemleakKext;
 import dev.kextharness.samples.memleak.BalancedMemleakKext;
 import dev.kextharness.samples.memleak.MemleakKext;
 import dev.kextharness.samples.ostag.BalancedOSMallocTagKext;
@@ -21,6 +23,12 @@ public final class SampleCatalog {
                     OSMallocTagLeakKext.class, BalancedOSMallocTagKext.class,
                     "Every OSMalloc needs its OSFree before OSMalloc_Tagfree: a tag is freed only when its refcount "
                             + "reaches zero, so one forgotten block keeps both the block and the tag alive after unload.",
+                    Sample.Outcome.PANIC, Sample.Exercise.NOTHING),
+            new Sample("libkext", "A counting allocator that panics at unload (libkext_memck)",
+                    LibkextMemleakKext.class, BalancedLibkextKext.class,
+                    "Count every block you allocate and check the count is zero as the last thing stop does: "
+                            + "libkext_memck turns a forgotten libkext_mfree into a panic at unload instead of a "
+                            + "silent leak.",
                     Sample.Outcome.PANIC, Sample.Exercise.NOTHING));
 
     private SampleCatalog() {
