@@ -1,5 +1,10 @@
 package dev.kextharness.samples;
 
+import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.kext.LoadedKext;
+import dev.kextharness.samples.iokit.BalancedIOBufferDriver;
+import dev.kextharness.samples.iokit.IOBufferDriver;
+import dev.kextharness.samples.iokit.LeakyIOBufferDriver;
 import dev.kextharness.samples.libkext.BalancedLibkextKext;
 import dev.kextharness.samples.libkext.LibkextMemleakKext;
 import dev.kextharness.samples.memleak.BalancedMemleakKext;
@@ -29,7 +34,20 @@ public final class SampleCatalog {
                     "Count every block you allocate and check the count is zero as the last thing stop does: "
                             + "libkext_memck turns a forgotten libkext_mfree into a panic at unload instead of a "
                             + "silent leak.",
-                    Sample.Outcome.PANIC, Sample.Exercise.NOTHING));
+                    Sample.Outcome.PANIC, Sample.Exercise.NOTHING),
+            new Sample("iokit", "IOMalloc without IOFree in an IOKit driver (zprint, ioalloccount)",
+                    LeakyIOBufferDriver.class, BalancedIOBufferDriver.class,
+                    "Every IOMalloc needs its IOFree, with the same size, on every path: a driver that leaks a "
+                            + "buffer per request grows a kalloc zone that zprint and ioalloccount show climbing.",
+                    Sample.Outcome.PANIC, SampleCatalog::readEightKilobytes));
+
+    /** Eight 1000-byte reads through the driver's user client, which discards the data. */
+    private static void readEightKilobytes(Kernel kernel, LoadedKext kext) {
+        IOBufferDriver driver = kext.service(IOBufferDriver.class);
+        for (int i = 0; i < 8; i++) {
+            driver.read(1000, data -> { });
+        }
+    }
 
     private SampleCatalog() {
     }
