@@ -11,6 +11,9 @@ import dev.kextharness.samples.memleak.BalancedMemleakKext;
 import dev.kextharness.samples.memleak.MemleakKext;
 import dev.kextharness.samples.ostag.BalancedOSMallocTagKext;
 import dev.kextharness.samples.ostag.OSMallocTagLeakKext;
+import dev.kextharness.samples.wrongsize.BalancedKfreeKext;
+import dev.kextharness.samples.wrongsize.SameBucketKfreeKext;
+import dev.kextharness.samples.wrongsize.WrongZoneKfreeKext;
 
 import java.util.List;
 import java.util.Optional;
@@ -39,7 +42,17 @@ public final class SampleCatalog {
                     LeakyIOBufferDriver.class, BalancedIOBufferDriver.class,
                     "Every IOMalloc needs its IOFree, with the same size, on every path: a driver that leaks a "
                             + "buffer per request grows a kalloc zone that zprint and ioalloccount show climbing.",
-                    Sample.Outcome.PANIC, SampleCatalog::readEightKilobytes));
+                    Sample.Outcome.PANIC, SampleCatalog::readEightKilobytes),
+            new Sample("wrongsize", "kfree with a stale size from another bucket (wrong zone)",
+                    WrongZoneKfreeKext.class, BalancedKfreeKext.class,
+                    "kfree must be given the size that was allocated: the size, not the address, picks the zone, "
+                            + "and a size from another bucket frees the element to the wrong zone.",
+                    Sample.Outcome.PANIC, Sample.Exercise.NOTHING),
+            new Sample("wrongsize-samebucket", "kfree with a stale size from the same bucket (silent in XNU)",
+                    SameBucketKfreeKext.class, BalancedKfreeKext.class,
+                    "kfree must be given the size that was allocated, even when a wrong size lands in the same "
+                            + "bucket and XNU lets it pass: the next change to the structure turns it into a panic.",
+                    Sample.Outcome.FINDING, Sample.Exercise.NOTHING));
 
     /** Eight 1000-byte reads through the driver's user client, which discards the data. */
     private static void readEightKilobytes(Kernel kernel, LoadedKext kext) {

@@ -5,9 +5,9 @@ import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadedKext;
 import dev.kextharness.kernel.ledger.CallSite;
-import dev.kextharness.kernel.ledger.Ledger;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
 import dev.kextharness.kernel.panic.KernelPanic;
+import dev.kextharness.samples.CallSites;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -52,7 +52,7 @@ class LibkextMemleakKextTest {
         LoadedKext kext = kernel.kextload(LibkextMemleakKext.class);
         assertThatPanics(() -> kernel.kextunload(kext));
 
-        CallSite panicSite = sitesOf(kernel.ledger(), kext.loadTag(), "panic").get(0);
+        CallSite panicSite = CallSites.of(kernel.ledger(), kext.loadTag(), "panic").get(0);
         assertThat(panicSite.location()).isEqualTo("Libkext.libkext_mref(Libkext.java:" + lineOf(Libkext.class, PANIC_CALL) + ")");
         assertThat(Libkext.MREF_PANIC_LINE).as("__LINE__ in Libkext").isEqualTo(panicSite.line());
     }
@@ -103,17 +103,6 @@ class LibkextMemleakKextTest {
         assertThat(kernel).hasNoLeaks();
         assertThat(kernel.panicked()).isFalse();
         assertThat(kextLines(kernel)).startsWith("kext-memleak: nil address 0");
-    }
-
-    private static List<CallSite> sitesOf(Ledger ledger, int loadTag, String function) {
-        List<CallSite> sites = new java.util.ArrayList<>();
-        for (int id = 0; id < ledger.siteCount(); id++) {
-            CallSite site = ledger.site(id);
-            if (site.loadTag() == loadTag && site.function().equals(function)) {
-                sites.add(site);
-            }
-        }
-        return sites;
     }
 
     private static List<String> kextLines(Kernel kernel) {
