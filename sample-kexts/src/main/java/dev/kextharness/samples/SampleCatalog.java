@@ -2,6 +2,10 @@ package dev.kextharness.samples;
 
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.kext.LoadedKext;
+import dev.kextharness.samples.doublefree.BalancedSessionKext;
+import dev.kextharness.samples.doublefree.DoubleFreeKext;
+import dev.kextharness.samples.doublefree.SessionTable;
+import dev.kextharness.samples.doublefree.WriteAfterFreeKext;
 import dev.kextharness.samples.iokit.BalancedIOBufferDriver;
 import dev.kextharness.samples.iokit.IOBufferDriver;
 import dev.kextharness.samples.iokit.LeakyIOBufferDriver;
@@ -52,7 +56,30 @@ public final class SampleCatalog {
                     SameBucketKfreeKext.class, BalancedKfreeKext.class,
                     "kfree must be given the size that was allocated, even when a wrong size lands in the same "
                             + "bucket and XNU lets it pass: the next change to the structure turns it into a panic.",
-                    Sample.Outcome.FINDING, Sample.Exercise.NOTHING));
+                    Sample.Outcome.FINDING, Sample.Exercise.NOTHING),
+            new Sample("doublefree", "A session freed twice (double free)",
+                    DoubleFreeKext.class, BalancedSessionKext.class,
+                    "Free each block exactly once, and forget the pointer as you free it: a dangling pointer "
+                            + "freed again hands the zone an element it already holds.",
+                    Sample.Outcome.PANIC, SampleCatalog::openAndCloseASession),
+            new Sample("writeafterfree", "A session written after it was freed (write after free)",
+                    WriteAfterFreeKext.class, BalancedSessionKext.class,
+                    "Finish with a block before freeing it: a write after free corrupts an element the zone "
+                            + "will hand to the next caller, and XNU panics when it does.",
+                    Sample.Outcome.PANIC, SampleCatalog::openCloseAndOpenAgain));
+
+    /** One session opened and closed by a client. */
+    private static void openAndCloseASession(Kernel kernel, LoadedKext kext) {
+        SessionTable sessions = kext.service(SessionTable.class);
+        sessions.close(sessions.open());
+    }
+
+    /** A session opened and closed, then another one opened, which gets the freed element back. */
+    private static void openCloseAndOpenAgain(Kernel kernel, LoadedKext kext) {
+        SessionTable sessions = kext.service(SessionTable.class);
+        sessions.close(sessions.open());
+        sessions.open();
+    }
 
     /** Eight 1000-byte reads through the driver's user client, which discards the data. */
     private static void readEightKilobytes(Kernel kernel, LoadedKext kext) {
