@@ -46,7 +46,7 @@ public final class SampleCatalog {
                     LeakyIOBufferDriver.class, BalancedIOBufferDriver.class,
                     "Every IOMalloc needs its IOFree, with the same size, on every path: a driver that leaks a "
                             + "buffer per request grows a kalloc zone that zprint and ioalloccount show climbing.",
-                    Sample.Outcome.PANIC, SampleCatalog::readEightKilobytes),
+                    Sample.Outcome.PANIC, SampleCatalog::readEightTimes),
             new Sample("wrongsize", "kfree with a stale size from another bucket (wrong zone)",
                     WrongZoneKfreeKext.class, BalancedKfreeKext.class,
                     "kfree must be given the size that was allocated: the size, not the address, picks the zone, "
@@ -82,7 +82,7 @@ public final class SampleCatalog {
     }
 
     /** Eight 1000-byte reads through the driver's user client, which discards the data. */
-    private static void readEightKilobytes(Kernel kernel, LoadedKext kext) {
+    private static void readEightTimes(Kernel kernel, LoadedKext kext) {
         IOBufferDriver driver = kext.service(IOBufferDriver.class);
         for (int i = 0; i < 8; i++) {
             driver.read(1000, data -> { });
