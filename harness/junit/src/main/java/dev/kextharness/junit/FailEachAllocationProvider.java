@@ -7,6 +7,7 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.Extension;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.TestTemplateInvocationContext;
 import org.junit.jupiter.api.extension.TestTemplateInvocationContextProvider;
@@ -59,6 +60,11 @@ final class FailEachAllocationProvider implements TestTemplateInvocationContextP
         }
     }
 
+    /** A verdict raised while JUnit resolved a {@code @LoadKext} parameter, without JUnit's wrapper. */
+    private static Throwable unwrapVerdict(Throwable thrown) {
+        return thrown instanceof ParameterResolutionException && thrown.getCause() != null ? thrown.getCause() : thrown;
+    }
+
     /** One invocation: arms its fault run in the test's kernel and tolerates what the error path throws. */
     private static final class Invocation implements TestTemplateInvocationContext, BeforeEachCallback,
             TestExecutionExceptionHandler {
@@ -101,7 +107,12 @@ final class FailEachAllocationProvider implements TestTemplateInvocationContextP
                 run.publishOutcome(context, test.kernel().faults(), throwable);
                 return;
             }
-            throw throwable;
+            if (test == null) {
+                throw throwable;
+            }
+            Throwable verdict = unwrapVerdict(throwable);
+            Throwable explained = run.explain(verdict, test.kernel().faults());
+            throw explained == verdict ? throwable : explained;
         }
     }
 }

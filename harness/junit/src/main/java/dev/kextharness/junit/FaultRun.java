@@ -147,6 +147,18 @@ final class FaultRun {
         }
     }
 
+    /**
+     * In a {@link FailEachAllocation} run whose allocation was failed, the verdict wrapped in an
+     * {@link ErrorPathFailure} naming that allocation, so that the report says which error path failed;
+     * otherwise the verdict as it is.
+     */
+    Throwable explain(Throwable verdict, FaultInjector faults) {
+        if (!partOfEachAllocation || plan.nth() == 0 || !faults.injected() || verdict instanceof ErrorPathFailure) {
+            return verdict;
+        }
+        return new ErrorPathFailure(label + ": " + faults.injectedSite(), verdict);
+    }
+
     /** Publishes the test's own exception, tolerated as the outcome of the injected failure. */
     void publishOutcome(ExtensionContext context, FaultInjector faults, Throwable thrown) {
         // A kext that failed to start under @LoadKext arrives wrapped by JUnit's parameter resolution.

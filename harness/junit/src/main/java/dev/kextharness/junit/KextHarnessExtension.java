@@ -245,7 +245,8 @@ public final class KextHarnessExtension
             return;
         }
         Throwable testFailure = context.getExecutionException().orElse(null);
-        Throwable primary = failures.get(0);
+        Throwable primary = test.faultRun() == null ? failures.get(0)
+                : test.faultRun().explain(failures.get(0), kernel.faults());
         failures.subList(1, failures.size()).forEach(primary::addSuppressed);
         if (testFailure != null) {
             testFailure.addSuppressed(primary); // the test's own failure says most; the leak comes with it

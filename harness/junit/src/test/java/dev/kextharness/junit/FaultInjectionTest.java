@@ -21,6 +21,7 @@ import static org.junit.platform.testkit.engine.EventConditions.event;
 import static org.junit.platform.testkit.engine.EventConditions.finishedSuccessfully;
 import static org.junit.platform.testkit.engine.EventConditions.finishedWithFailure;
 import static org.junit.platform.testkit.engine.EventConditions.test;
+import static org.junit.platform.testkit.engine.TestExecutionResultConditions.cause;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.instanceOf;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
 
@@ -61,8 +62,10 @@ class FaultInjectionTest {
         results.testEvents().assertStatistics(stats -> stats.started(4).succeeded(3).failed(1));
         results.testEvents().assertThatEvents().haveExactly(1, event(test(),
                 displayName("fail-nth 2 of 3: kalloc at LeakyErrorPathKext.start(LeakyErrorPathKext.java:31)"),
-                finishedWithFailure(instanceOf(KextLeakError.class), message(m -> m.startsWith(
-                        "KEXT LEAK: dev.kextharness.fixture.leaky-error-path: 1 allocation (16 bytes) outstanding")
+                finishedWithFailure(instanceOf(ErrorPathFailure.class), cause(instanceOf(KextLeakError.class)),
+                        message(m -> m.startsWith("fail-nth 2 of 3: kalloc at LeakyErrorPathKext.start("
+                                + "LeakyErrorPathKext.java:31) returned NULL, and the error path that follows failed:\n"
+                                + "KEXT LEAK: dev.kextharness.fixture.leaky-error-path: 1 allocation (16 bytes) outstanding")
                         && m.contains("by _MALLOC\n      at LeakyErrorPathKext.start(LeakyErrorPathKext.java:27)")))));
     }
 
@@ -81,7 +84,8 @@ class FaultInjectionTest {
 
         results.testEvents().assertThatEvents()
                 .haveExactly(1, event(test(), displayName("fail-nth 1 of 2: _MALLOC at UncheckedKext.start(UncheckedKext.java:25)"),
-                        finishedWithFailure(instanceOf(KernelPanic.class))))
+                        finishedWithFailure(instanceOf(ErrorPathFailure.class), cause(instanceOf(KernelPanic.class)),
+                                message(m -> m.contains("type 14=page fault")))))
                 .haveExactly(1, event(test(), displayName("fail-nth 2 of 2: kalloc at UncheckedKext.start(UncheckedKext.java:27)"),
                         finishedSuccessfully()));
     }
