@@ -134,7 +134,9 @@ public final class KextHarnessExtension
 
     /**
      * The configuration keys that can be listed: JUnit does not enumerate its configuration
-     * parameters, but system properties and junit-platform.properties are where typos live.
+     * parameters (ExtensionContext offers lookup by key only, in 5.14 and 6.0 alike), but system
+     * properties and junit-platform.properties are where typos live. A key given to the launcher
+     * directly (surefire's configurationParameters) is read, but a misspelt one goes unnoticed.
      */
     private static Set<String> visibleKeys() {
         Set<String> keys = new HashSet<>(System.getProperties().stringPropertyNames());
