@@ -1,6 +1,7 @@
 package dev.kextharness.junit;
 
 import dev.kextharness.junit.fixtures.FaultInjectionFixture;
+import dev.kextharness.junit.fixtures.NoHarnessFixture;
 import dev.kextharness.kernel.kext.KextLeakError;
 import dev.kextharness.kernel.panic.KernelPanic;
 import org.junit.jupiter.api.Test;
@@ -107,6 +108,16 @@ class FaultInjectionTest {
         assertThat(throwable(results.testEvents().failed().list().get(0)))
                 .isInstanceOf(ExtensionConfigurationException.class)
                 .hasMessageContaining("@FailEachAllocation and @FailNth both inject faults");
+    }
+
+    @Test
+    void failEachAllocationWithoutTheHarnessIsAConfigurationError() {
+        EngineExecutionResults results = Fixtures.run(NoHarnessFixture.class);
+
+        results.testEvents().assertStatistics(stats -> stats.started(1).failed(1));
+        assertThat(throwable(results.testEvents().failed().list().get(0)))
+                .isInstanceOf(ExtensionConfigurationException.class)
+                .hasMessageContaining("needs the Kext Harness: annotate the class with @KextTest");
     }
 
     @Test
