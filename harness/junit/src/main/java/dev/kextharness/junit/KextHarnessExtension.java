@@ -133,13 +133,15 @@ public final class KextHarnessExtension
     }
 
     /**
-     * The configuration keys that can be listed: JUnit does not enumerate its configuration
-     * parameters (ExtensionContext offers lookup by key only, in 5.14 and 6.0 alike), but system
-     * properties and junit-platform.properties are where typos live. A key given to the launcher
-     * directly (surefire's configurationParameters) is read, but a misspelt one goes unnoticed.
+     * The configuration keys that can be listed. ExtensionContext looks parameters up by key only
+     * (in 5.14 and 6.0 alike), so the keys come from the sources themselves: the launcher's test
+     * plan (through {@link LauncherConfigurationKeys}), system properties and
+     * junit-platform.properties. Only a key given to an engine run without a launcher
+     * (EngineTestKit) is read without being listed.
      */
     private static Set<String> visibleKeys() {
         Set<String> keys = new HashSet<>(System.getProperties().stringPropertyNames());
+        keys.addAll(LauncherConfigurationKeys.keys());
         ClassLoader loader = Objects.requireNonNullElse(Thread.currentThread().getContextClassLoader(),
                 KextHarnessExtension.class.getClassLoader());
         URL url = loader.getResource(PROPERTIES_FILE);
