@@ -42,7 +42,8 @@ import java.util.Set;
  * unloaded and what it left behind is judged. Under {@link LeakPolicy#FAIL} (the default) a leak
  * fails the test with the leak report as its message; if the test had already failed, its own
  * failure stays primary and the leak is attached to it as suppressed. Leak reports and panic logs
- * are published as report entries.
+ * are published as report entries. {@link FailNth} and {@link FailEachAllocation} inject allocation
+ * failures; {@link ExpectLeak} and {@link ExpectPanic} state expected outcomes.
  *
  * <p>Register it with {@link KextTest}, or programmatically with {@link #builder()} and
  * {@code @RegisterExtension}, not both. All state lives in the test's

@@ -81,8 +81,9 @@ public final class FaultInjector {
         }
         injectedSite = site;
         log.printf("FAULT_INJECTION: forcing a failure of " + callSite.function() + " at " + callSite.location()
-                + ": allocation " + count + " of " + callSite.bundleId() + " (" + plan.describe() + "). It returns NULL;"
-                + " XNU fails a blocking allocation only when memory cannot be found at all.");
+                + ": allocation " + count + " of " + callSite.bundleId() + " (" + plan.describe() + ") returns NULL. "
+                + "Stricter than XNU, whose blocking allocators wait for memory rather than fail, and whose "
+                + "_MALLOC(M_WAITOK) without M_NULL panics instead.");
         return true;
     }
 
