@@ -92,6 +92,17 @@ public final class FaultInjector {
         return count;
     }
 
+    /** How many of those allocations the kext with this bundle identifier made. */
+    public int countOf(String bundleId) {
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            if (ledger.site(points[i]).bundleId().equals(bundleId)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** The call site of each selected allocation, in order: the n-th allocation is at index n - 1. */
     public List<CallSite> sites() {
         List<CallSite> sites = new ArrayList<>(count);

@@ -102,6 +102,19 @@ class FaultInjectorTest {
     }
 
     @Test
+    void countsAllocationPointsPerKext() {
+        kernel.faults().arm(FaultPlan.countOnly());
+
+        kernel.kextload(ErrorPathKext.class);
+        kernel.kextload(EveryAllocatorKext.class);
+
+        assertThat(kernel.faults().countOf(ERROR_PATH)).isEqualTo(2);
+        assertThat(kernel.faults().countOf(EVERY)).isEqualTo(EveryAllocatorKext.ORDER.length);
+        assertThat(kernel.faults().countOf("com.example.not-loaded")).isZero();
+        assertThat(kernel.faults().count()).isEqualTo(2 + EveryAllocatorKext.ORDER.length);
+    }
+
+    @Test
     void aStartWhoseErrorPathFreesUnloadsCleanWithTheResultItReturned() {
         kernel.faults().arm(FaultPlan.failNth(2));
 
