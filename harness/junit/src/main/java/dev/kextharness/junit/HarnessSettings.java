@@ -74,8 +74,9 @@ final class HarnessSettings {
 
     /**
      * Reads the configuration parameters. {@code visibleKeys} are the keys that can be enumerated
-     * (system properties, junit-platform.properties): a {@code kextharness.*} key among them that
-     * the harness does not know is a typo, and an error rather than a silent default.
+     * (the launcher's test plan, system properties, junit-platform.properties): a
+     * {@code kextharness.*} key among them that the harness does not know is a typo, and an error
+     * rather than a silent default.
      */
     static HarnessSettings fromConfiguration(Function<String, Optional<String>> lookup, Collection<String> visibleKeys) {
         for (String key : visibleKeys) {

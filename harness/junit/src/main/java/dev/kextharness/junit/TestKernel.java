@@ -1,6 +1,9 @@
 package dev.kextharness.junit;
 
 import dev.kextharness.kernel.Kernel;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
+
+import java.util.List;
 
 /**
  * One test's kernel and what the test expects of it, kept in the test's
@@ -8,12 +11,14 @@ import dev.kextharness.kernel.Kernel;
  */
 final class TestKernel implements AutoCloseable {
     private final Kernel kernel;
-    private final ExpectLeak expectLeak;
+    private final List<LeakExpectation> expectLeaks;
     private final ExpectPanic expectPanic;
+    private FaultRun faultRun;
+    private String faultSource;
 
-    TestKernel(Kernel kernel, ExpectLeak expectLeak, ExpectPanic expectPanic) {
+    TestKernel(Kernel kernel, List<LeakExpectation> expectLeaks, ExpectPanic expectPanic) {
         this.kernel = kernel;
-        this.expectLeak = expectLeak;
+        this.expectLeaks = List.copyOf(expectLeaks);
         this.expectPanic = expectPanic;
     }
 
@@ -21,14 +26,30 @@ final class TestKernel implements AutoCloseable {
         return kernel;
     }
 
-    /** The test's {@code @ExpectLeak}, or null. */
-    ExpectLeak expectLeak() {
-        return expectLeak;
+    /** The test's {@code @ExpectLeak}s; empty if it expects no leak. */
+    List<LeakExpectation> expectLeaks() {
+        return expectLeaks;
     }
 
     /** The test's {@code @ExpectPanic}, or null. */
     ExpectPanic expectPanic() {
         return expectPanic;
+    }
+
+    /** Arms the kernel's fault injector for this test; {@code source} names the annotation asking, for errors. */
+    void armFaults(FaultRun run, String source) {
+        if (faultRun != null) {
+            throw new ExtensionConfigurationException(source + " and " + faultSource + " both inject faults into "
+                    + "the same test: use one of them");
+        }
+        faultRun = run;
+        faultSource = source;
+        kernel.faults().arm(run.plan());
+    }
+
+    /** The test's fault injection, or null. */
+    FaultRun faultRun() {
+        return faultRun;
     }
 
     @Override

@@ -78,9 +78,10 @@ class KextHarnessExtensionTest {
                 .haveExactly(1, event(test("passesExpectedPanic"), finishedSuccessfully()))
                 .haveExactly(1, event(test("passesLeakPanicInTeardown"), finishedSuccessfully()))
                 .haveExactly(1, event(test("failsWrongLeakCount"), finishedWithFailure(
-                        message(m -> m.contains("expected 1 allocations outstanding, but dev.kextharness.fixture.leaky left 2")))))
+                        message(m -> m.contains("@ExpectLeak(kext = LeakyKext.class, count = 1): expected 1 allocation outstanding "
+                                + "at unload, but found 2")))))
                 .haveExactly(1, event(test("failsLeakThatDoesNotHappen"), finishedWithFailure(
-                        message(m -> m.contains("but it left none")))))
+                        message(m -> m.contains("but found 0; no kext left anything behind")))))
                 .haveExactly(1, event(test("failsPanicWithOtherString"), finishedWithFailure(
                         message(m -> m.contains("does not contain the expected text")))))
                 .haveExactly(1, event(test("failsPanicThatDoesNotHappen"), finishedWithFailure(

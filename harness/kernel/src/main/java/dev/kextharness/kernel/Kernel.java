@@ -1,5 +1,6 @@
 package dev.kextharness.kernel;
 
+import dev.kextharness.kernel.fault.FaultInjector;
 import dev.kextharness.kernel.iokit.IOKitAllocators;
 import dev.kextharness.kernel.jetsam.Memorystatus;
 import dev.kextharness.kernel.kalloc.Kalloc;
@@ -73,6 +74,7 @@ public final class Kernel implements AutoCloseable {
     private final Map<Integer, List<Long>> procMemory = new HashMap<>();
     private final int procSite;
     private final KextManager kexts;
+    private final FaultInjector faults;
     private final Map<Integer, LeakReport> reports = new HashMap<>();
     /** The BSD process whose thread is in the kernel now, for panic logs. */
     private String currentProcess = "kernel_task";
@@ -119,6 +121,8 @@ public final class Kernel implements AutoCloseable {
 
         // OSKext: the kernel is load tag 0; kexts are linked and tracked from here on.
         kexts = new KextManager(this);
+        // Fault injection (Linux's fail-nth): idle until a test arms it.
+        faults = new FaultInjector(ledger, log);
         panicker.attach(new PanicContext());
     }
 
@@ -360,6 +364,11 @@ public final class Kernel implements AutoCloseable {
 
     public KextManager kexts() {
         return kexts;
+    }
+
+    /** Fault injection: fails the n-th allocation of a kext when armed. */
+    public FaultInjector faults() {
+        return faults;
     }
 
     /** Registers a call site of the kernel itself (load tag 0). */

@@ -35,6 +35,9 @@ public final class KextKpi {
 
     public long _MALLOC(long size, int type, int flags, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.malloc().malloc(size, type, flags, site);
     }
 
@@ -45,6 +48,9 @@ public final class KextKpi {
 
     public long _MALLOC_ZONE(long size, int type, int flags, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.malloc().mallocZone(size, type, flags, site);
     }
 
@@ -57,6 +63,9 @@ public final class KextKpi {
 
     public long OSMalloc_Tagalloc(String name, int flags, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.osmalloc().tagalloc(name, flags, site);
     }
 
@@ -67,16 +76,25 @@ public final class KextKpi {
 
     public long OSMalloc(int size, long tag, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.osmalloc().osmalloc(size, tag, true, site);
     }
 
     public long OSMalloc_nowait(int size, long tag, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.osmalloc().osmalloc(size, tag, false, site);
     }
 
     public long OSMalloc_noblock(int size, long tag, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.osmalloc().osmalloc(size, tag, false, site);
     }
 
@@ -89,11 +107,17 @@ public final class KextKpi {
 
     public long IOMalloc(long size, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.iokit().ioMalloc(size, site);
     }
 
     public long IOMallocZero(long size, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.iokit().ioMallocZero(size, site);
     }
 
@@ -104,6 +128,9 @@ public final class KextKpi {
 
     public long IOMallocAligned(long size, long alignment, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.iokit().ioMallocAligned(size, alignment, site);
     }
 
@@ -114,6 +141,9 @@ public final class KextKpi {
 
     public long IOMallocContiguous(long size, long alignment, long[] physicalAddress, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.iokit().ioMallocContiguous(size, alignment, physicalAddress, site);
     }
 
@@ -124,6 +154,9 @@ public final class KextKpi {
 
     public long IOMallocPageable(long size, long alignment, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.iokit().ioMallocPageable(size, alignment, site);
     }
 
@@ -141,11 +174,17 @@ public final class KextKpi {
 
     public long kalloc(long size, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.kalloc().kalloc(size, true, site);
     }
 
     public long kalloc_noblock(long size, int site) {
         enter();
+        if (kernel.faults().shouldFail(site)) {
+            return 0; // an injected failure: NULL
+        }
         return kernel.kalloc().kalloc(size, false, site);
     }
 

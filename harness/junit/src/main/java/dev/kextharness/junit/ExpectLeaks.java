@@ -1,0 +1,20 @@
+package dev.kextharness.junit;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Holds repeated {@link ExpectLeak} annotations; write those instead.
+ *
+ * <p>Stability: experimental.
+ */
+@Documented
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface ExpectLeaks {
+
+    ExpectLeak[] value();
+}
