@@ -2,6 +2,9 @@ package dev.kextharness.samples;
 
 import dev.kextharness.samples.memleak.BalancedMemleakKext;
 import dev.kextharness.samples.memleak.MemleakKext;
+import dev.kextharness.samples.ports.LeakyPortInspectorKext;
+import dev.kextharness.samples.ports.PortInspectorKext;
+import dev.kextharness.samples.ports.PortLeakStory;
 
 import java.util.List;
 import java.util.Optional;
@@ -14,7 +17,13 @@ public final class SampleCatalog {
                     MemleakKext.class, BalancedMemleakKext.class,
                     "Every _MALLOC needs its _FREE before stop returns: unloading a kext does not free "
                             + "what it allocated.",
-                    Sample.Outcome.PANIC, Sample.Exercise.NOTHING));
+                    Sample.Outcome.PANIC, Sample.Exercise.NOTHING),
+            new Sample("ports", "Mach port leak hunted through a sysctl (port_tracer)",
+                    LeakyPortInspectorKext.class, PortInspectorKext.class,
+                    "A kext unregisters every sysctl OID it registered before stop returns: an OID left behind keeps "
+                            + "a handler that points into the unloaded kext.",
+                    Sample.Outcome.PANIC,
+                    (kernel, kext) -> PortLeakStory.run(kernel, false, PortLeakStory.TASKS)));
 
     private SampleCatalog() {
     }
