@@ -20,7 +20,12 @@ import java.nio.charset.StandardCharsets;
         version = "kext-harness 0.1.0-SNAPSHOT (simulated XNU: xnu-6153.141.1, macOS 10.15.7 Catalina)",
         description = "Load mock kexts into a simulated XNU kernel and see whether they balance their allocations.",
         subcommands = {
+                DemoCommand.class,
                 LoadCommand.class,
+                ZprintCommand.class,
+                KextstatCommand.class,
+                IoAllocCountCommand.class,
+                SizeclassCommand.class,
                 CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footer = {"", "Start with: kext-harness demo"})

@@ -62,7 +62,8 @@ final class RunReport {
             case CLEAN -> run.kext() == null ? "" : run.kext().bundleId() + " " + run.kext().version()
                     + (run.kext().isLoaded() ? " is loaded and started.\n" : " unloaded with nothing outstanding.\n");
             case LEAK, FINDING -> run.report().render();
-            case PANIC -> run.panic().panicLog();
+            case PANIC -> run.panic().panicLog() + (run.panic().harnessNote() == null ? ""
+                    : "\n[harness] " + run.panic().harnessNote() + "\n");
             case LOAD_FAILED -> run.failure().getMessage() + "\n";
         };
     }
