@@ -21,8 +21,8 @@ public final class KernelOptions {
     private CommandSpec mixee;
 
     @Option(names = "--ram", paramLabel = "<size>", converter = ByteSize.class, defaultValue = "32G",
-            description = "Physical memory of the simulated Mac (default: ${DEFAULT-VALUE} bytes = 32G, the source "
-                    + "article's). The zone map and kalloc_map are sized from it, as XNU does.")
+            description = "Physical memory of the simulated Mac (default: 32G, the source article's Mac). The zone "
+                    + "map and kalloc_map are sized from it, as XNU does.")
     long ram;
 
     @Option(names = "--zsize", paramLabel = "<size>", converter = ByteSize.class, defaultValue = "0",

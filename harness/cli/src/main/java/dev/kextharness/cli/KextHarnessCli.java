@@ -11,8 +11,14 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
+import dev.kextharness.samples.Sample;
+import dev.kextharness.samples.SampleCatalog;
+
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 /** The {@code kext-harness} command: a simulated XNU kernel to load kexts into, from the shell. */
 @Command(name = "kext-harness",
@@ -54,6 +60,8 @@ public final class KextHarnessCli implements Runnable {
         cl.setParameterExceptionHandler(new UsageErrors());
         cl.setExecutionExceptionHandler(new InternalErrors());
         documentExitCodes(cl);
+        listSamples(cl.getSubcommands().get("load"));
+        listSamples(cl.getSubcommands().get("demo"));
         return cl;
     }
 
@@ -68,6 +76,16 @@ public final class KextHarnessCli implements Runnable {
             cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit status:%n").exitCodeList(codes);
         }
         cl.getSubcommands().values().forEach(KextHarnessCli::documentExitCodes);
+    }
+
+    /** The samples a command can name, from the catalog, at the end of its --help. */
+    private static void listSamples(CommandLine cl) {
+        List<String> footer = new ArrayList<>(List.of(cl.getCommandSpec().usageMessage().footer()));
+        footer.add("%nSamples (the catalog, in tour order):");
+        for (Sample sample : SampleCatalog.all()) {
+            footer.add(String.format(Locale.ROOT, "  %-12s %s", sample.name(), sample.title()).replace("%", "%%"));
+        }
+        cl.getCommandSpec().usageMessage().footer(footer.toArray(new String[0]));
     }
 
     /** A bad command line: one line naming what is wrong, a pointer to --help, status 2. */

@@ -25,7 +25,7 @@ final class LoadCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "<kext>",
-            description = "A sample name (listed below), a fully qualified kext class name (with --classpath for "
+            description = "A sample name (see Samples below), a fully qualified kext class name (with --classpath for "
                     + "your own), or a jar holding a kext class.")
     private String kext;
 
@@ -70,7 +70,7 @@ final class LoadCommand implements Callable<Integer> {
         out.println(ansi.string("@|bold " + target.name() + "|@") + ": " + target.className());
         out.println("kernel log:");
         RunReport.printLog(out, run);
-        out.println("zprint rows that changed:");
+        out.println("zprint rows that changed (- before the load, + after the run):");
         RunReport.printZoneChanges(out, run);
         out.println("verdict: " + RunReport.verdictWord(ansi, run.verdict()));
         RunReport.printIndented(out, RunReport.verdictBody(run));
