@@ -80,8 +80,8 @@ public final class Kernel implements AutoCloseable {
     private final Memorystatus memorystatus;
     private final Ipc ipc;
     private final SysctlTree sysctl;
-    /** sysctl_root's copy of the MIB a node handler gets as arg1 (CTL_MAXNAME ints). */
-    private final long sysctlName;
+    /** sysctl_root's copy of the MIB a node handler gets as arg1 (CTL_MAXNAME ints), made at the first call. */
+    private long sysctlName;
     private final Map<Integer, List<Long>> procMemory = new HashMap<>();
     private final int procSite;
     private final KextManager kexts;
@@ -120,10 +120,9 @@ public final class Kernel implements AutoCloseable {
         iokit = new IOKitAllocators(kalloc, kernelMap, memory, ledger, panicker);
 
         // ipc_init: the IPC zones and kernel_task's space; then sysctl's tree with its top-level nodes.
-        ipc = new Ipc(zalloc, kernelSite("ipc_port_alloc", "ipc_init"));
+        ipc = new Ipc();
         sysctl = new SysctlTree(panicker, this::isKextLoaded,
                 config.kernelVersion().replaceAll(".*Darwin Kernel Version ([0-9.]+).*", "$1"));
-        sysctlName = kalloc.kalloc(4L * dev.kextharness.kpi.Sysctl.CTL_MAXNAME, true, kernelSite("kalloc", "sysctl_root"));
 
         // bsd_init: launchd and the first processes, each holding some kernel memory and a task with
         // its ports; memorystatus kills them when the zone map passes its jetsam limit.
@@ -427,6 +426,10 @@ public final class Kernel implements AutoCloseable {
                 long arg1 = 0;
                 int arg2 = 0;
                 if (rest != null) {
+                    if (sysctlName == 0) {
+                        sysctlName = kalloc.kalloc(4L * dev.kextharness.kpi.Sysctl.CTL_MAXNAME, true,
+                                kernelSite("kalloc", "sysctl_root"));
+                    }
                     for (int i = 0; i < rest.length; i++) {
                         memory.store(sysctlName + 4L * i, 4, rest[i]);
                     }

@@ -9,6 +9,9 @@ import dev.kextharness.kernel.user.ProcessCrash;
 import dev.kextharness.kernel.user.UserProcess;
 import dev.kextharness.samples.Sample;
 import dev.kextharness.samples.SampleCatalog;
+import dev.kextharness.samples.ports.userland.ChromiumBrowser;
+import dev.kextharness.samples.ports.userland.PortLeakStory;
+import dev.kextharness.samples.ports.userland.PortTracer;
 import org.junit.jupiter.api.Test;
 
 import static dev.kextharness.junit.KextAssertions.assertThat;

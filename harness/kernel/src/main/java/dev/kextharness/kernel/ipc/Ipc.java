@@ -1,8 +1,5 @@
 package dev.kextharness.kernel.ipc;
 
-import dev.kextharness.kernel.zalloc.Zalloc;
-import dev.kextharness.kernel.zalloc.Zone;
-
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -47,8 +44,10 @@ import static dev.kextharness.kpi.MachPort.MACH_PORT_VALID;
  * exactly {@code -MACH_PORT_UREFS_MAX}; receive rights and port sets have none; a send right whose
  * port died becomes a dead name, lazily, the next time its name is used or listed.
  *
- * <p>The kernel's ports, port sets, tasks, threads and procs are elements of their own zones, so
- * their addresses are real kernel addresses and a port leak shows in zprint.
+ * <p>Ports, port sets, spaces, tasks, threads and procs have kernel addresses of their own, handed
+ * out from a range set apart for them ({@link #IPC_OBJECTS_BASE}). In XNU they are zone elements
+ * ({@code ipc ports}, ...); the harness keeps them out of the zone map so that booting processes
+ * does not move the zone layout the memory lessons replay.
  */
 public final class Ipc {
     /** {@code <mach/message.h>}: send and receive return codes. */
@@ -59,10 +58,10 @@ public final class Ipc {
     public static final int MACH_RCV_INVALID_NAME = 0x10004002;
     public static final int MACH_RCV_TIMED_OUT = 0x10004003;
 
-    /**
-     * Element sizes of the IPC zones: harness values (xnu-6153's struct sizes are not in the fact
-     * sheet), chosen so that every chunk is one page, as the kalloc zones' are.
-     */
+    /** Where IPC objects' addresses start: between the zone map and kalloc_map (harness layout). */
+    public static final long IPC_OBJECTS_BASE = 0xffffff9080000000L;
+
+    /** Object sizes: harness values (xnu-6153's struct sizes are not in the fact sheet). */
     static final int PORT_SIZE = 168;
     static final int PSET_SIZE = 96;
     static final int SPACE_SIZE = 72;
@@ -70,14 +69,8 @@ public final class Ipc {
     static final int THREAD_SIZE = 2040;
     static final int PROC_SIZE = 1024;
 
-    private final Zalloc zalloc;
-    private final Zone portZone;
-    private final Zone psetZone;
-    private final Zone spaceZone;
-    private final Zone taskZone;
-    private final Zone threadZone;
-    private final Zone procZone;
-    private final int site;
+    private long nextAddress = IPC_OBJECTS_BASE;
+    private long livePorts;
     private final Map<Long, Object> byAddress = new HashMap<>();
     private final TreeMap<Integer, Task> tasks = new TreeMap<>();
     private final Task kernelTask;
@@ -89,18 +82,7 @@ public final class Ipc {
     private int nextPid = 600;
     private long nextThreadId = 0x1f0;
 
-    /**
-     * @param site the kernel call site IPC's own zone elements are attributed to
-     */
-    public Ipc(Zalloc zalloc, int site) {
-        this.zalloc = zalloc;
-        this.site = site;
-        portZone = zalloc.zinit(PORT_SIZE, 64L << 20, 0, "ipc ports");
-        psetZone = zalloc.zinit(PSET_SIZE, 8L << 20, 0, "ipc port sets");
-        spaceZone = zalloc.zinit(SPACE_SIZE, 1L << 20, 0, "ipc spaces");
-        taskZone = zalloc.zinit(TASK_SIZE, 8L << 20, 0, "tasks");
-        threadZone = zalloc.zinit(THREAD_SIZE, 16L << 20, 0, "threads");
-        procZone = zalloc.zinit(PROC_SIZE, 8L << 20, 0, "proc");
+    public Ipc() {
         kernelTask = newTask(0, "kernel_task");
         current = kernelTask;
     }
@@ -158,8 +140,8 @@ public final class Ipc {
     }
 
     private Task newTask(int pid, String name) {
-        long taskAddr = zalloc.zalloc(taskZone, site, TASK_SIZE, true);
-        long procAddr = zalloc.zalloc(procZone, site, PROC_SIZE, true);
+        long taskAddr = allocate(TASK_SIZE);
+        long procAddr = allocate(PROC_SIZE);
         Task task = new Task(pid, name, taskAddr, procAddr, this::newSpace, this::newKobjectPort);
         tasks.put(pid, task);
         byAddress.put(taskAddr, task);
@@ -168,7 +150,7 @@ public final class Ipc {
     }
 
     private IpcSpace newSpace(Task task) {
-        long addr = zalloc.zalloc(spaceZone, site, SPACE_SIZE, true);
+        long addr = allocate(SPACE_SIZE);
         IpcSpace space = new IpcSpace(task, addr, IpcSpace.MAX_ENTRIES);
         byAddress.put(addr, space);
         return space;
@@ -179,16 +161,17 @@ public final class Ipc {
     }
 
     private IpcPort newPort(IpcSpace receiver, Object kobject) {
-        long addr = zalloc.zalloc(portZone, site, PORT_SIZE, true);
+        long addr = allocate(PORT_SIZE);
         IpcPort port = new IpcPort(addr, receiver, kobject);
         byAddress.put(addr, port);
+        livePorts++;
         return port;
     }
 
     /** {@code thread_create}: a new thread of the task, with its thread port. */
     public MachThread threadCreate(Task task) {
         checkAlive(task);
-        long addr = zalloc.zalloc(threadZone, site, THREAD_SIZE, true);
+        long addr = allocate(THREAD_SIZE);
         MachThread thread = new MachThread(nextThreadId++, task, addr, this::newKobjectPort);
         byAddress.put(addr, thread);
         task.threads.add(thread);
@@ -208,8 +191,6 @@ public final class Ipc {
         thread.task().threads.remove(thread);
         destroyPort(thread.port);
         byAddress.remove(thread.address());
-        zalloc.checkFree(threadZone, thread.address(), site);
-        zalloc.zfreeChecked(threadZone, thread.address());
     }
 
     /** The task ends (exit or crash): its rights are released, its threads and ports die. */
@@ -233,14 +214,18 @@ public final class Ipc {
         for (long a : new long[]{space.address(), task.address(), task.procAddress()}) {
             byAddress.remove(a);
         }
-        free(spaceZone, space.address());
-        free(taskZone, task.address());
-        free(procZone, task.procAddress());
     }
 
-    private void free(Zone zone, long addr) {
-        zalloc.checkFree(zone, addr, site);
-        zalloc.zfreeChecked(zone, addr);
+    /** A new object's address; addresses are never reused, so a stale one never names a new object. */
+    private long allocate(int size) {
+        long addr = nextAddress;
+        nextAddress += (size + 15) & ~15L;
+        return addr;
+    }
+
+    /** Ports alive now (not yet freed: active, or dead but still named somewhere). */
+    public long livePorts() {
+        return livePorts;
     }
 
     /** Live tasks by pid, kernel_task first. */
@@ -322,7 +307,7 @@ public final class Ipc {
                 space.setReverse(port, index);
             }
             case MACH_PORT_RIGHT_PORT_SET -> {
-                long addr = zalloc.zalloc(psetZone, site, PSET_SIZE, true);
+                long addr = allocate(PSET_SIZE);
                 IpcPortSet pset = new IpcPortSet(addr);
                 byAddress.put(addr, pset);
                 space.objects[index] = pset;
@@ -779,7 +764,6 @@ public final class Ipc {
             pset.active = false;
             space.release(index);
             byAddress.remove(pset.address());
-            free(psetZone, pset.address());
             return;
         }
         if (o instanceof IpcPort port) {
@@ -843,7 +827,7 @@ public final class Ipc {
     private void release(IpcPort port) {
         if (--port.references == 0) {
             byAddress.remove(port.address());
-            free(portZone, port.address());
+            livePorts--;
         }
     }
 

@@ -238,17 +238,17 @@ class MachPortRightsTest {
     }
 
     @Test
-    void deadThreadPortsAreFreedFromTheZoneOnceTheirNamesGo() {
-        long live = kernel.zalloc().zone("ipc ports").count();
+    void deadThreadPortsAreFreedOnceTheirNamesGo() {
+        long live = kernel.ipc().livePorts();
         var worker = proc.pthread_create();
         int[] name = new int[1];
         proc.runOn(worker, () -> name[0] = proc.mach_thread_self());
         proc.pthread_exit(worker);
-        assertThat(kernel.zalloc().zone("ipc ports").count()).isEqualTo(live + 1); // the dead name still holds it
+        assertThat(kernel.ipc().livePorts()).isEqualTo(live + 1); // the dead name still holds it
 
         assertThat(proc.mach_port_deallocate(self, name[0])).isEqualTo(KERN_SUCCESS);
 
-        assertThat(kernel.zalloc().zone("ipc ports").count()).isEqualTo(live);
+        assertThat(kernel.ipc().livePorts()).isEqualTo(live);
     }
 
     @Test

@@ -1,6 +1,7 @@
-package dev.kextharness.samples.ports;
+package dev.kextharness.samples.ports.userland;
 
 import dev.kextharness.kernel.user.UserProcess;
+import dev.kextharness.samples.ports.PortInspectorKext;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

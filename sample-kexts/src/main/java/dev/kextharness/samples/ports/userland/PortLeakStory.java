@@ -1,4 +1,4 @@
-package dev.kextharness.samples.ports;
+package dev.kextharness.samples.ports.userland;
 
 import dev.kextharness.kernel.Kernel;
 
