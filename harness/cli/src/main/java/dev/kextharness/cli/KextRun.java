@@ -13,6 +13,7 @@ import dev.kextharness.samples.Sample;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -86,7 +87,7 @@ record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String>
     /** What the outcome is called in tables and JSON: {@code panic}, {@code finding}, {@code load-failed}. */
     String outcomeLabel() {
         Sample.Outcome outcome = outcome();
-        return outcome == null ? verdict.label() : outcome.name().toLowerCase(java.util.Locale.ROOT);
+        return outcome == null ? verdict.label() : outcome.name().toLowerCase(Locale.ROOT);
     }
 
     private static Verdict verdictOf(LeakReport report) {
