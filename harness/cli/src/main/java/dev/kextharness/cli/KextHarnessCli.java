@@ -17,8 +17,10 @@ import dev.kextharness.samples.SampleCatalog;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /** The {@code kext-harness} command: a simulated XNU kernel to load kexts into, from the shell. */
 @Command(name = "kext-harness",
@@ -68,7 +70,7 @@ public final class KextHarnessCli implements Runnable {
     /** Every command's --help lists the exit statuses, unless the command declares its own. */
     private static void documentExitCodes(CommandLine cl) {
         if (cl.getCommandSpec().usageMessage().exitCodeList().isEmpty() && !cl.getCommandName().equals("help")) {
-            java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+            Map<String, String> codes = new LinkedHashMap<>();
             for (String entry : ExitCodes.HELP_LIST) {
                 int colon = entry.indexOf(':');
                 codes.put(entry.substring(0, colon), entry.substring(colon + 1));

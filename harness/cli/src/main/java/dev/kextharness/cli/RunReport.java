@@ -99,6 +99,7 @@ final class RunReport {
             node.put("loadTag", run.kext().loadTag());
         }
         node.put("verdict", run.verdict().label());
+        node.put("outcome", run.outcomeLabel());
         node.put("exitCode", run.verdict().exitCode());
         ArrayNode log = node.putArray("log");
         run.log().forEach(log::add);

@@ -38,7 +38,10 @@ class DocsOutputsTest {
                     String args = m.group(1);
                     String shown = m.group(2);
                     tests.add(DynamicTest.dynamicTest(file.getFileName() + ": kext-harness " + args, () ->
-                            assertThat(stripTrailing(Cli.run(args.split(" ")).out())).isEqualTo(stripTrailing(shown))));
+                            assertThat(stripTrailing(Cli.run(args.split(" ")).out()))
+                                    .as("the output shown in " + file + "; if the change is meant, recapture it with "
+                                            + "src/docs/refresh-outputs")
+                                    .isEqualTo(stripTrailing(shown))));
                 }
                 assertThat(blocks).as(file + ": every <!-- run: --> marker is followed by a well-formed output block "
                         + "(run src/docs/refresh-outputs)").isEqualTo(markers);
