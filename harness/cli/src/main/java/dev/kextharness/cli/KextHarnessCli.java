@@ -11,6 +11,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
+import dev.kextharness.cli.ports.PortTracerCommand;
+import dev.kextharness.cli.ports.PortsCommand;
 import dev.kextharness.samples.Sample;
 import dev.kextharness.samples.SampleCatalog;
 
@@ -34,6 +36,8 @@ import java.util.Map;
                 KextstatCommand.class,
                 IoAllocCountCommand.class,
                 SizeclassCommand.class,
+                PortsCommand.class,
+                PortTracerCommand.class,
                 CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footer = {"", "Start with: kext-harness demo"})
