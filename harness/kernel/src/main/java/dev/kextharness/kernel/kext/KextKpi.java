@@ -280,7 +280,7 @@ public final class KextKpi {
 
     public int mach_port_allocate(long task, int right, int[] name, int site) {
         enter();
-        Task t = kernel.ipc().taskAt(task);
+        Task t = taskAt(task);
         if (t == null || !t.isAlive()) {
             return KernReturn.KERN_INVALID_TASK;
         }
@@ -294,7 +294,7 @@ public final class KextKpi {
 
     public int mach_port_deallocate(long task, int name, int site) {
         enter();
-        Task t = kernel.ipc().taskAt(task);
+        Task t = taskAt(task);
         if (t == null || !t.isAlive()) {
             return KernReturn.KERN_INVALID_TASK;
         }
@@ -307,7 +307,7 @@ public final class KextKpi {
 
     public int mach_port_mod_refs(long task, int name, int right, int delta, int site) {
         enter();
-        Task t = kernel.ipc().taskAt(task);
+        Task t = taskAt(task);
         if (t == null || !t.isAlive()) {
             return KernReturn.KERN_INVALID_TASK;
         }
@@ -320,7 +320,7 @@ public final class KextKpi {
 
     public int mach_port_get_refs(long task, int name, int right, int[] refs, int site) {
         enter();
-        Task t = kernel.ipc().taskAt(task);
+        Task t = taskAt(task);
         if (t == null || !t.isAlive()) {
             return KernReturn.KERN_INVALID_TASK;
         }
@@ -330,7 +330,7 @@ public final class KextKpi {
 
     public int mach_port_insert_right(long task, int name, int poly, int polyPoly, int site) {
         enter();
-        Task t = kernel.ipc().taskAt(task);
+        Task t = taskAt(task);
         if (t == null || !t.isAlive()) {
             return KernReturn.KERN_INVALID_TASK;
         }
@@ -348,7 +348,7 @@ public final class KextKpi {
 
     public int mach_port_names(long task, int[][] names, int[] namesCnt, int[][] types, int[] typesCnt, int site) {
         enter();
-        Task t = kernel.ipc().taskAt(task);
+        Task t = taskAt(task);
         if (t == null || !t.isAlive()) {
             return KernReturn.KERN_INVALID_TASK;
         }
@@ -388,7 +388,7 @@ public final class KextKpi {
 
     public long task_itk_space(long task, int site) {
         enter();
-        Task t = kernel.ipc().taskAt(task);
+        Task t = taskAt(task);
         if (t == null) {
             throw Traps.pageFault(kernel.panicker(), site, task);
         }
@@ -541,6 +541,12 @@ public final class KextKpi {
         if (out == null || (out instanceof Object[] a && a.length == 0) || (out instanceof int[] i && i.length == 0)) {
             throw Traps.pageFault(kernel.panicker(), site, 0); // a NULL out-parameter
         }
+    }
+
+    /** The task whose {@code task_t} this is; a {@code proc_t} or any other address is not a task. */
+    private Task taskAt(long task) {
+        Task t = kernel.ipc().taskAt(task);
+        return t != null && t.address() == task ? t : null;
     }
 
     private Task procAt(long p, int site) {
