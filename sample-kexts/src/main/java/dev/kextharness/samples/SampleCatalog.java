@@ -18,6 +18,9 @@ import dev.kextharness.samples.ostag.OSMallocTagLeakKext;
 import dev.kextharness.samples.wrongsize.BalancedKfreeKext;
 import dev.kextharness.samples.wrongsize.SameBucketKfreeKext;
 import dev.kextharness.samples.wrongsize.WrongZoneKfreeKext;
+import dev.kextharness.samples.ports.LeakyPortInspectorKext;
+import dev.kextharness.samples.ports.PortInspectorKext;
+import dev.kextharness.samples.ports.userland.PortLeakStory;
 
 import java.util.List;
 import java.util.Optional;
@@ -66,7 +69,13 @@ public final class SampleCatalog {
                     WriteAfterFreeKext.class, BalancedSessionKext.class,
                     "Finish with a block before freeing it: a write after free corrupts an element the zone "
                             + "will hand to the next caller, and XNU panics when it does.",
-                    Sample.Outcome.PANIC, SampleCatalog::openCloseAndOpenAgain));
+                    Sample.Outcome.PANIC, SampleCatalog::openCloseAndOpenAgain),
+            new Sample("ports", "Mach port leak hunted through a sysctl (port_tracer)",
+                    LeakyPortInspectorKext.class, PortInspectorKext.class,
+                    "A kext unregisters every sysctl OID it registered before stop returns: an OID left behind keeps "
+                            + "a handler that points into the unloaded kext.",
+                    Sample.Outcome.FINDING,
+                    (kernel, kext) -> PortLeakStory.run(kernel, false, PortLeakStory.TASKS)));
 
     /** One session opened and closed by a client. */
     private static void openAndCloseASession(Kernel kernel, LoadedKext kext) {

@@ -23,12 +23,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The sample kexts are kext code: they follow the shipped {@link KextRules}, and every class of a
  * sample's package (helpers and service interfaces included) uses only the KPI, its own package
- * and basic JDK packages. The catalog package, which drives the samples from outside, is exempt.
+ * and basic JDK packages. The catalog package, which drives the samples from outside, is exempt, and
+ * so is a sample's {@code userland} package: the user processes its story needs (they call the
+ * simulated libsystem), which no kext may use.
  */
 class SampleKextArchitectureTest {
     private static final String CATALOG_PACKAGE = "dev.kextharness.samples";
     private static final Set<String> BASIC_JDK = Set.of("java.lang", "java.util", "java.util.concurrent.atomic",
             "java.util.function");
+
+    private static final String USERLAND = CATALOG_PACKAGE + ".*.userland..";
 
     private static final JavaClasses SAMPLES = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
@@ -36,7 +40,7 @@ class SampleKextArchitectureTest {
 
     /** Every class of a sample's own package: what a kext links as its own code or shares with its clients. */
     private static final ArchRule KEXT_PACKAGES_USE_ONLY_THE_KPI_AND_BASIC_JDK = classes()
-            .that().resideInAPackage(CATALOG_PACKAGE + ".*..")
+            .that().resideInAPackage(CATALOG_PACKAGE + ".*..").and().resideOutsideOfPackage(USERLAND)
             .should(new ArchCondition<>("depend only on the KPI, their own package and basic JDK packages") {
                 @Override
                 public void check(JavaClass origin, ConditionEvents events) {
@@ -74,6 +78,13 @@ class SampleKextArchitectureTest {
                 .contains("dev.kextharness.kernel.Kernel")
                 .contains("dev.kextharness.samples.ostag.OSMallocTagLeakKext")
                 .contains("java.lang.reflect.Method");
+    }
+
+    @Test
+    void noKextUsesItsSamplesUserland() {
+        classes().that().implement(Kext.class).should().onlyDependOnClassesThat().resideOutsideOfPackage(USERLAND)
+                .because("user-space programs run outside the kernel; a kext reaches them only through the KPI")
+                .check(SAMPLES);
     }
 
     @Test

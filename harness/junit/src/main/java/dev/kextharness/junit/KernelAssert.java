@@ -2,7 +2,10 @@ package dev.kextharness.junit;
 
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
+import dev.kextharness.kernel.ipc.PortCensus;
 import org.assertj.core.api.AbstractAssert;
+import org.assertj.core.api.AbstractIntegerAssert;
+import org.assertj.core.api.Assertions;
 
 import java.util.HashSet;
 import java.util.Set;
@@ -49,6 +52,26 @@ public final class KernelAssert extends AbstractAssert<KernelAssert, Kernel> {
             failWithMessage("%s", KextErrors.shouldHaveLiveAllocations(expected, live));
         }
         return this;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Ports: the port-leak article's CI check ("count the open ports, fail if they grow")
+
+    /**
+     * The number of port names the process holds, as Activity Monitor counts them
+     * ({@code mach_port_names}), to assert on: {@code assertThat(kernel).portCountOf(pid).isLessThan(100)}.
+     * Fails at once if the process is not alive.
+     */
+    public AbstractIntegerAssert<?> portCountOf(int pid) {
+        isNotNull();
+        PortCensus census = actual.portCensus();
+        if (census.of(pid).isEmpty()) {
+            failWithMessage("Expecting process %d to be alive to count its ports, but it is not running; live: %s",
+                    pid, census.rows().stream().map(r -> r.process() + " [" + r.pid() + "]").toList());
+        }
+        PortCensus.Row row = census.of(pid).orElseThrow();
+        return Assertions.assertThat(row.names()).as("port names of %s [%d] (%d send, %d receive, %d dead names)",
+                row.process(), pid, row.send(), row.receive(), row.deadNames());
     }
 
     private LedgerSnapshot kextAllocations() {

@@ -2,6 +2,11 @@ package dev.kextharness.kernel;
 
 import dev.kextharness.kernel.fault.FaultInjector;
 import dev.kextharness.kernel.iokit.IOKitAllocators;
+import dev.kextharness.kernel.ipc.BootPorts;
+import dev.kextharness.kernel.ipc.Ipc;
+import dev.kextharness.kernel.ipc.KextPortRights;
+import dev.kextharness.kernel.ipc.PortCensus;
+import dev.kextharness.kernel.ipc.Task;
 import dev.kextharness.kernel.jetsam.Memorystatus;
 import dev.kextharness.kernel.kalloc.Kalloc;
 import dev.kextharness.kernel.kext.KextLeakError;
@@ -9,6 +14,8 @@ import dev.kextharness.kernel.kext.KextManager;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadOptions;
 import dev.kextharness.kernel.kext.LoadedKext;
+import dev.kextharness.kernel.ledger.Finding;
+import dev.kextharness.kernel.ledger.HeldPortRight;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.ledger.Ledger;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
@@ -25,6 +32,7 @@ import dev.kextharness.kernel.report.WiredSite;
 import dev.kextharness.kernel.report.ZoneRow;
 import dev.kextharness.kernel.report.Zprint;
 import dev.kextharness.kernel.report.ZprintOptions;
+import dev.kextharness.kernel.sysctl.SysctlTree;
 import dev.kextharness.kernel.vm.AddressSpace;
 import dev.kextharness.kernel.vm.SparseMemory;
 import dev.kextharness.kernel.vm.VmMap;
@@ -71,6 +79,10 @@ public final class Kernel implements AutoCloseable {
     private final OSMallocTags osmalloc;
     private final IOKitAllocators iokit;
     private final Memorystatus memorystatus;
+    private final Ipc ipc;
+    private final SysctlTree sysctl;
+    /** sysctl_root's copy of the MIB a node handler gets as arg1 (CTL_MAXNAME ints), made at the first call. */
+    private long sysctlName;
     private final Map<Integer, List<Long>> procMemory = new HashMap<>();
     private final int procSite;
     private final KextManager kexts;
@@ -109,13 +121,19 @@ public final class Kernel implements AutoCloseable {
         osmalloc = new OSMallocTags(kalloc, kernelMap, memory, ledger, panicker, tagFreeSite);
         iokit = new IOKitAllocators(kalloc, kernelMap, memory, ledger, panicker);
 
-        // bsd_init: launchd and the first processes, each holding some kernel memory; memorystatus
-        // kills them when the zone map passes its jetsam limit.
+        // ipc_init: the IPC zones and kernel_task's space; then sysctl's tree with its top-level nodes.
+        ipc = new Ipc();
+        sysctl = new SysctlTree(panicker, this::isKextLoaded,
+                config.kernelVersion().replaceAll(".*Darwin Kernel Version ([0-9.]+).*", "$1"));
+
+        // bsd_init: launchd and the first processes, each holding some kernel memory and a task with
+        // its ports; memorystatus kills them when the zone map passes its jetsam limit.
         memorystatus = new Memorystatus(log, () -> uptimeNanos, this::availablePages);
         procSite = kernelSite("kernel", "proc_alloc");
         for (Memorystatus.Proc proc : Memorystatus.catalinaBootProcesses()) {
             spawn(proc);
         }
+        BootPorts.connect(ipc);
         memorystatus.setOnKill(this::reapProcess);
         zalloc.setPressureHandler(z -> killProcessInLargestZone());
 
@@ -188,8 +206,9 @@ public final class Kernel implements AutoCloseable {
      * silence. Called by the kext manager after a successful stop or a failed start.
      */
     public void judgeUnload(LoadedKext kext, boolean startFailed) {
+        reportLingeringOids(kext);
         LeakReport report = new LeakReport(kext.bundleId(), snapshot().kext(kext.loadTag()),
-                ledger.findingsOfKext(kext.loadTag()));
+                ledger.findingsOfKext(kext.loadTag()), heldPortRights(kext));
         reports.put(kext.loadTag(), report);
         if (report.isClean()) {
             return;
@@ -200,6 +219,7 @@ public final class Kernel implements AutoCloseable {
             case FAIL -> throw new KextLeakError(report);
             case PANIC -> {
                 int site = report.hasLeaks() ? report.outstanding().groups().get(0).site().id()
+                        : report.hasHeldRights() ? report.heldRights().get(0).site().id()
                         : report.findings().get(0).site().id();
                 throw panicker.harness(site, report.headline(), (startFailed ? "the kext's start failed; " : "")
                         + "XNU does not judge a kext at unload: it would unload it and leave the memory where it is "
@@ -207,6 +227,31 @@ public final class Kernel implements AutoCloseable {
             }
             default -> throw new IllegalStateException("unknown leak policy " + policy);
         }
+    }
+
+    private boolean isKextLoaded(int loadTag) {
+        return kexts.loaded().stream().anyMatch(k -> k.loadTag() == loadTag);
+    }
+
+    /** An OID the kext registered and left in the tree: XNU keeps calling into the unloaded kext through it. */
+    private void reportLingeringOids(LoadedKext kext) {
+        for (SysctlTree.Registration r : sysctl.registeredBy(kext.loadTag())) {
+            ledger.report(new Finding(Finding.Kind.LINGERING_REGISTRATION, ledger.site(r.site()), 0,
+                    "sysctl " + r.path() + " (" + r.mib() + ") is still registered after " + kext.bundleId()
+                            + " unloaded: XNU leaves the OID in the tree with its handler pointing into the unloaded "
+                            + "kext, and the next sysctl on it page-faults the kernel. Call sysctl_unregister_oid in stop."));
+        }
+    }
+
+    /** Port rights the kext's code took and still holds, booked to the sites that took them. */
+    private List<HeldPortRight> heldPortRights(LoadedKext kext) {
+        List<HeldPortRight> out = new ArrayList<>();
+        for (KextPortRights.Held h : ipc.kextRights().outstanding(kext.loadTag(), ipc)) {
+            out.add(new HeldPortRight(ledger.site(h.site()), h.task().pid(), h.task().name(), h.name(), h.right(),
+                    h.urefs()));
+        }
+        ipc.kextRights().forget(kext.loadTag());
+        return out;
     }
 
     /** The verdict of the last unload of this kext, or null if it has not unloaded. Stable. */
@@ -354,6 +399,64 @@ public final class Kernel implements AutoCloseable {
         return memorystatus;
     }
 
+    /** Mach IPC: tasks, threads, ports and rights. */
+    public Ipc ipc() {
+        return ipc;
+    }
+
+    /** The sysctl tree. */
+    public SysctlTree sysctl() {
+        return sysctl;
+    }
+
+    /** Port names per live process, as mach_port_names sees them (Activity Monitor's "Ports"). Stable. */
+    public PortCensus portCensus() {
+        checkAlive();
+        return ipc.census();
+    }
+
+    /**
+     * {@code sysctl(2)} for a user process: the caller's buffers, its errno as the result. A node
+     * handler gets the rest of the MIB at a kernel address ({@code arg1}) and its length ({@code arg2}).
+     */
+    public SysctlTree.Result sysctl(Task caller, int[] name, int namelen, byte[] oldp, long oldlen, byte[] newp,
+                                    long newlen) {
+        checkAlive();
+        Task previous = ipc.enter(caller);
+        String previousProcess = currentProcess;
+        currentProcess = caller.name();
+        try {
+            return sysctl.call(name, namelen, caller.procAddress(), oldp, oldlen, newp, newlen, (target, handler, rest, req) -> {
+                long arg1 = 0;
+                int arg2 = 0;
+                if (rest != null) {
+                    if (sysctlName == 0) {
+                        sysctlName = kalloc.kalloc(4L * dev.kextharness.kpi.Sysctl.CTL_MAXNAME, true,
+                                kernelSite("kalloc", "sysctl_root"));
+                    }
+                    for (int i = 0; i < rest.length; i++) {
+                        memory.store(sysctlName + 4L * i, 4, rest[i]);
+                    }
+                    arg1 = sysctlName;
+                    arg2 = rest.length;
+                } else {
+                    arg1 = target == null ? 0 : target.oid().oid_arg1;
+                    arg2 = target == null ? 0 : target.oid().oid_arg2;
+                }
+                try {
+                    return handler.handle(target == null ? null : target.oid(), arg1, arg2, req);
+                } catch (RuntimeException e) { // a KernelPanic is an Error and goes through
+                    log.printf("sysctl: the handler of " + (target == null ? "?" : target.path()) + " threw " + e
+                            + "; C has no exceptions, so the harness returns EINVAL to the caller");
+                    return SysctlTree.EINVAL;
+                }
+            });
+        } finally {
+            ipc.enter(previous);
+            currentProcess = previousProcess;
+        }
+    }
+
     public VmMap kernelMap() {
         return kernelMap;
     }
@@ -388,9 +491,16 @@ public final class Kernel implements AutoCloseable {
         }
         procMemory.put(proc.pid(), held);
         memorystatus.spawn(proc);
+        if (ipc.task(proc.pid()) == null) {
+            ipc.spawn(proc.pid(), proc.name());
+        }
     }
 
     private void reapProcess(Memorystatus.Proc proc) {
+        Task task = ipc.task(proc.pid());
+        if (task != null) {
+            ipc.terminate(task);
+        }
         List<Long> held = procMemory.remove(proc.pid());
         if (held != null) {
             for (long addr : held) {

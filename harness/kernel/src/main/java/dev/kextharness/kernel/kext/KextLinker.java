@@ -56,7 +56,9 @@ public final class KextLinker {
     /** The facade classes whose static calls need a kernel (OSAtomic is pure and stays as is). */
     static final Set<String> ROUTED = Set.of("dev/kextharness/kpi/Malloc", "dev/kextharness/kpi/OSMalloc",
             "dev/kextharness/kpi/IOLib", "dev/kextharness/kpi/Kalloc", "dev/kextharness/kpi/Systm",
-            "dev/kextharness/kpi/Libkern", "dev/kextharness/kpi/Mem");
+            "dev/kextharness/kpi/Libkern", "dev/kextharness/kpi/Mem",
+            "dev/kextharness/kpi/MachPort", "dev/kextharness/kpi/Proc", "dev/kextharness/kpi/IpcPrivate",
+            "dev/kextharness/kpi/Sysctl");
 
     private static final Handle BOOTSTRAP = new Handle(Opcodes.H_INVOKESTATIC,
             KextSource.internalName(KextLinker.class.getName()), "bootstrap",

@@ -32,11 +32,19 @@ public final class LeakReport {
     private final String bundleId;
     private final LedgerSnapshot outstanding;
     private final List<Finding> findings;
+    private final List<HeldPortRight> heldRights;
 
     public LeakReport(String bundleId, LedgerSnapshot outstanding, List<Finding> findings) {
+        this(bundleId, outstanding, findings, List.of());
+    }
+
+    /** A report that also lists the port rights the kext's code still held. */
+    public LeakReport(String bundleId, LedgerSnapshot outstanding, List<Finding> findings,
+                      List<HeldPortRight> heldRights) {
         this.bundleId = bundleId;
         this.outstanding = outstanding;
         this.findings = List.copyOf(findings);
+        this.heldRights = List.copyOf(heldRights);
     }
 
     public String bundleId() {
@@ -51,9 +59,19 @@ public final class LeakReport {
         return findings;
     }
 
+    /** Port rights the kext's code took and still held at unload. */
+    public List<HeldPortRight> heldRights() {
+        return heldRights;
+    }
+
+    /** True if the kext's code still held port rights at unload. */
+    public boolean hasHeldRights() {
+        return !heldRights.isEmpty();
+    }
+
     /** True if the kext left nothing behind and broke no rule. */
     public boolean isClean() {
-        return outstanding.isEmpty() && findings.isEmpty();
+        return outstanding.isEmpty() && findings.isEmpty() && heldRights.isEmpty();
     }
 
     public boolean hasLeaks() {
@@ -62,6 +80,11 @@ public final class LeakReport {
 
     /** The header line alone. */
     public String headline() {
+        if (!hasLeaks() && hasHeldRights()) {
+            return "KEXT LEAK: " + bundleId + ": " + plural(heldRights.size(), "port right") + " ("
+                    + plural(heldRights.stream().mapToLong(HeldPortRight::urefs).sum(), "user reference")
+                    + ") held at unload";
+        }
         if (!hasLeaks()) {
             return "KEXT FINDINGS: " + bundleId + ": " + plural(findings.size(), "finding") + " at unload";
         }
@@ -98,6 +121,20 @@ public final class LeakReport {
                     .append(plural(outstanding.wiredBytes(), "byte")).append(" wired, from ")
                     .append(plural(outstanding.groups().stream().map(g -> g.site().id()).distinct().count(), "call site"))
                     .append(".\n");
+        }
+        if (hasHeldRights()) {
+            sb.append("  Port rights held at unload (each one keeps its port and its name alive):\n");
+            for (HeldPortRight r : heldRights) {
+                sb.append("    ").append(r.right()).append(" right, ").append(plural(r.urefs(), "uref"))
+                        .append(String.format(Locale.ROOT, ", name 0x%x in %s [%d], by %s\n", r.name(), r.process(),
+                                r.pid(), r.site().function()));
+                sb.append("      at ").append(r.site().location()).append('\n');
+                sb.append("      fix: ").append(r.right().equals("receive")
+                        ? "destroy it with mach_port_mod_refs(task, name, MACH_PORT_RIGHT_RECEIVE, -1) before stop returns"
+                        : r.right().equals("port set")
+                        ? "destroy it with mach_port_deallocate before stop returns"
+                        : "release each reference with mach_port_deallocate before stop returns").append('\n');
+            }
         }
         if (!findings.isEmpty()) {
             sb.append("  Harness findings (real XNU stays silent about these):\n");
@@ -146,6 +183,18 @@ public final class LeakReport {
             n.put("wiredBytes", g.wiredBytes());
             ArrayNode addresses = n.putArray("addresses");
             g.addresses().forEach(a -> addresses.add(String.format(Locale.ROOT, "0x%x", a)));
+        }
+        ArrayNode rights = root.putArray("portRights");
+        for (HeldPortRight r : heldRights) {
+            ObjectNode n = rights.addObject();
+            n.put("signature", r.site().signature());
+            n.put("function", r.site().function());
+            n.put("location", r.site().location());
+            n.put("pid", r.pid());
+            n.put("process", r.process());
+            n.put("name", String.format(Locale.ROOT, "0x%x", r.name()));
+            n.put("right", r.right());
+            n.put("urefs", r.urefs());
         }
         ArrayNode fs = root.putArray("findings");
         for (Finding f : findings) {
