@@ -2,6 +2,12 @@ package dev.kextharness.samples;
 
 import dev.kextharness.samples.memleak.BalancedMemleakKext;
 import dev.kextharness.samples.memleak.MemleakKext;
+import dev.kextharness.samples.slowleak.BalancedSlowLeakKext;
+import dev.kextharness.samples.slowleak.RequestService;
+import dev.kextharness.samples.slowleak.SlowLeakKext;
+
+import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.kext.LoadedKext;
 
 import java.util.List;
 import java.util.Optional;
@@ -14,7 +20,17 @@ public final class SampleCatalog {
                     MemleakKext.class, BalancedMemleakKext.class,
                     "Every _MALLOC needs its _FREE before stop returns: unloading a kext does not free "
                             + "what it allocated.",
-                    Sample.Outcome.PANIC, Sample.Exercise.NOTHING));
+                    Sample.Outcome.PANIC, Sample.Exercise.NOTHING),
+            new Sample("slowleak", "a slow kalloc.48 leak on every request (the 10.15.6 regression)",
+                    SlowLeakKext.class, BalancedSlowLeakKext.class,
+                    "Every kalloc a request makes needs its kfree when the request completes: a few bytes "
+                            + "per request add up until the zone map runs out.",
+                    Sample.Outcome.PANIC, SampleCatalog::thousandRequests));
+
+    /** Enough requests to see kalloc.48 grow in zprint, few enough for a demo. */
+    private static void thousandRequests(Kernel kernel, LoadedKext kext) {
+        kext.service(RequestService.class).handle(1000);
+    }
 
     private SampleCatalog() {
     }
