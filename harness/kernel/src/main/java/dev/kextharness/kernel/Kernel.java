@@ -216,8 +216,11 @@ public final class Kernel implements AutoCloseable {
     /** Everything live in the kernel now, grouped by call site, zone and tag. Stable. */
     public LedgerSnapshot snapshot() {
         LedgerSnapshot.Builder builder = new LedgerSnapshot.Builder();
-        zalloc.forEachLive((zone, addr, site, requested, aux) ->
-                builder.add(ledger.site(site), zone.name(), tagName(site, aux), requested, zone.elemSize(), addr));
+        zalloc.forEachLiveGroup(LedgerSnapshot.SAMPLE_ADDRESSES,
+                (zone, addr, site, requested, aux) ->
+                        builder.add(ledger.site(site), zone.name(), tagName(site, aux), requested, zone.elemSize(), addr),
+                (zone, site, count, requested, lowest) -> builder.addGroup(ledger.site(site), zone.name(),
+                        tagName(site, 0), count, requested, count * zone.elemSize(), lowest));
         for (VmMap map : new VmMap[]{kallocMap, kernelMap}) {
             for (VmMap.Entry e : map.entries()) {
                 if (e.kind != VmMap.Kind.KEXT && e.site >= 0) {
@@ -239,7 +242,7 @@ public final class Kernel implements AutoCloseable {
     public List<ZoneRow> zoneRows() {
         List<ZoneRow> rows = new ArrayList<>();
         for (Zone zone : zalloc.zones()) {
-            rows.add(new ZoneRow(zone.name(), zone.elemSize(), zone.curSize(), zone.maxSize(), zone.count(),
+            rows.add(new ZoneRow(zone.name(), zone.elemSize(), zone.mappedBytes(), zone.maxSize(), zone.count(),
                     zone.allocSize(), zone.totalAllocations() * zone.elemSize(), zone.freeBytes(), zone.exhaustible(),
                     zone.collectable()));
         }
@@ -379,6 +382,12 @@ public final class Kernel implements AutoCloseable {
         }
         procMemory.put(proc.pid(), held);
         memorystatus.spawn(proc);
+    }
+
+    /** Bytes of zone memory a live process holds (0 once it has been killed). */
+    public long processKernelBytes(int pid) {
+        List<Long> held = procMemory.get(pid);
+        return held == null ? 0 : (long) held.size() * kalloc.zoneFor(4096).elemSize();
     }
 
     private void reapProcess(Memorystatus.Proc proc) {

@@ -153,6 +153,9 @@ public final class Zalloc {
                 return 0;
             }
         }
+        if (chunk.freeCount == chunk.capacity()) {
+            zone.emptyChunks--;
+        }
         int index = chunk.pop(site, requested);
         if (chunk.freeCount == 0) {
             zone.unlinkPartial(chunk);
@@ -228,6 +231,9 @@ public final class Zalloc {
         zone.count--;
         if (wasFull) {
             zone.linkPartial(chunk);
+        }
+        if (chunk.freeCount == chunk.capacity()) {
+            zone.emptyChunks++;
         }
         if (chunk.touched) {
             // Every free poisons (the harness behaves as with the -zp boot-arg), so that every write
@@ -371,10 +377,10 @@ public final class Zalloc {
     public long zoneGc() {
         long released = 0;
         for (Zone zone : zones) {
-            if (!zone.collectable) {
+            if (!zone.collectable || zone.emptyChunks == 0) {
                 continue;
             }
-            for (int i = zone.chunks.size() - 1; i >= 0; i--) {
+            for (int i = zone.chunks.size() - 1; i >= 0 && zone.emptyChunks > 0; i--) {
                 ZoneChunk chunk = zone.chunks.get(i);
                 if (chunk.freeCount == chunk.capacity()) {
                     zone.removeChunk(chunk);
@@ -416,6 +422,80 @@ public final class Zalloc {
                 }
             }
         }
+    }
+
+    /**
+     * Visits the live elements summed per zone and call site: count, requested bytes and the
+     * lowest {@code sampleAddresses} addresses. Elements that carry an aux datum (an OSMalloc tag)
+     * are visited one by one instead, since the tag is part of what groups them. One pass over the
+     * chunks' metadata arrays, a few nanoseconds per element: the snapshot of a panic with 137
+     * million live elements costs well under a second.
+     */
+    public void forEachLiveGroup(int sampleAddresses, LiveElementVisitor tagged, LiveGroupVisitor groups) {
+        int sites = ledger.siteCount();
+        for (Zone zone : zones) {
+            if (zone.count == 0) {
+                continue;
+            }
+            long[] count = new long[sites];
+            long[] requested = new long[sites];
+            long[][] lowest = new long[sites][];
+            int[] kept = new int[sites];
+            for (ZoneChunk chunk : zone.chunks) {
+                if (chunk.freeCount == chunk.capacity()) {
+                    continue;
+                }
+                int[] slot = chunk.slot;
+                char[] sizes = chunk.requested;
+                long[] aux = chunk.aux;
+                for (int i = 0; i < slot.length; i++) {
+                    int site = slot[i];
+                    if (site < 0) {
+                        continue;
+                    }
+                    long address = chunk.base + i * zone.elemSize;
+                    if (aux != null && aux[i] != 0) {
+                        tagged.visit(zone, address, site, sizes[i], aux[i]);
+                        continue;
+                    }
+                    count[site]++;
+                    requested[site] += sizes[i];
+                    keepLowest(lowest, kept, site, address, sampleAddresses);
+                }
+            }
+            for (int site = 0; site < sites; site++) {
+                if (count[site] > 0) {
+                    groups.group(zone, site, count[site], requested[site], java.util.Arrays.copyOf(lowest[site], kept[site]));
+                }
+            }
+        }
+    }
+
+    /** Keeps the {@code max} lowest addresses (unsigned) seen for a site, sorted. */
+    private static void keepLowest(long[][] lowest, int[] kept, int site, long address, int max) {
+        int n = kept[site];
+        long[] kept0 = lowest[site];
+        if (n == max && Long.compareUnsigned(address, kept0[n - 1]) >= 0) {
+            return;
+        }
+        if (kept0 == null) {
+            kept0 = lowest[site] = new long[Math.max(1, max)];
+        }
+        int at = n == max ? n - 1 : n;
+        while (at > 0 && Long.compareUnsigned(kept0[at - 1], address) > 0) {
+            kept0[at] = kept0[at - 1];
+            at--;
+        }
+        kept0[at] = address;
+        if (n < max) {
+            kept[site] = n + 1;
+        }
+    }
+
+    /** Receives the groups of {@link #forEachLiveGroup}. */
+    @FunctionalInterface
+    public interface LiveGroupVisitor {
+        void group(Zone zone, int site, long count, long requestedBytes, long[] lowestAddresses);
     }
 
     /** Receives live elements from {@link #forEachLive}. */
