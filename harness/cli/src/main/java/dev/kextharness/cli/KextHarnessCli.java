@@ -2,16 +2,133 @@ package dev.kextharness.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help;
+import picocli.CommandLine.Help.Ansi;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
+
+import dev.kextharness.samples.Sample;
+import dev.kextharness.samples.SampleCatalog;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 /** The {@code kext-harness} command: a simulated XNU kernel to load kexts into, from the shell. */
 @Command(name = "kext-harness",
         mixinStandardHelpOptions = true,
-        version = "kext-harness 0.1.0-SNAPSHOT",
+        version = "kext-harness 0.1.0-SNAPSHOT (simulated XNU: xnu-6153.141.1, macOS 10.15.7 Catalina)",
         description = "Load mock kexts into a simulated XNU kernel and see whether they balance their allocations.",
-        subcommands = {CommandLine.HelpCommand.class})
-public final class KextHarnessCli {
+        subcommands = {
+                DemoCommand.class,
+                LoadCommand.class,
+                ZprintCommand.class,
+                KextstatCommand.class,
+                IoAllocCountCommand.class,
+                SizeclassCommand.class,
+                CommandLine.HelpCommand.class},
+        synopsisSubcommandLabel = "COMMAND",
+        footer = {"", "Start with: kext-harness demo"})
+public final class KextHarnessCli implements Runnable {
+
+    @Spec
+    private CommandSpec spec;
+
+    /** Without a command: the usage, and a usage error. */
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "give a command, such as demo");
+    }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new KextHarnessCli()).execute(args));
+        System.exit(commandLine(new PrintWriter(System.out, true, StandardCharsets.UTF_8),
+                new PrintWriter(System.err, true, StandardCharsets.UTF_8), Terminal.ansi()).execute(args));
+    }
+
+    /** The command line, writing to {@code out} and {@code err}; colours only if {@code ansi} says so. */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err, Ansi ansi) {
+        CommandLine cl = new CommandLine(new KextHarnessCli());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setColorScheme(Help.defaultColorScheme(ansi));
+        cl.setParameterExceptionHandler(new UsageErrors());
+        cl.setExecutionExceptionHandler(new InternalErrors());
+        documentExitCodes(cl);
+        listSamples(cl.getSubcommands().get("load"));
+        listSamples(cl.getSubcommands().get("demo"));
+        return cl;
+    }
+
+    /** Every command's --help lists the exit statuses, unless the command declares its own. */
+    private static void documentExitCodes(CommandLine cl) {
+        if (cl.getCommandSpec().usageMessage().exitCodeList().isEmpty() && !cl.getCommandName().equals("help")) {
+            java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+            for (String entry : ExitCodes.HELP_LIST) {
+                int colon = entry.indexOf(':');
+                codes.put(entry.substring(0, colon), entry.substring(colon + 1));
+            }
+            cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit status:%n").exitCodeList(codes);
+        }
+        cl.getSubcommands().values().forEach(KextHarnessCli::documentExitCodes);
+    }
+
+    /** The samples a command can name, from the catalog, at the end of its --help. */
+    private static void listSamples(CommandLine cl) {
+        List<String> footer = new ArrayList<>(List.of(cl.getCommandSpec().usageMessage().footer()));
+        footer.add("%nSamples (the catalog, in tour order):");
+        for (Sample sample : SampleCatalog.all()) {
+            footer.add(String.format(Locale.ROOT, "  %-12s %s", sample.name(), sample.title()).replace("%", "%%"));
+        }
+        cl.getCommandSpec().usageMessage().footer(footer.toArray(new String[0]));
+    }
+
+    /** A bad command line: one line naming what is wrong, a pointer to --help, status 2. */
+    static final class UsageErrors implements IParameterExceptionHandler {
+        @Override
+        public int handleParseException(ParameterException ex, String[] args) {
+            CommandLine cl = ex.getCommandLine();
+            PrintWriter err = cl.getErr();
+            String name = cl.getCommandSpec().qualifiedName();
+            err.println(name + ": " + firstLine(ex.getMessage()));
+            err.println("Try '" + name + " --help' for usage.");
+            err.flush();
+            return ExitCodes.USAGE;
+        }
+    }
+
+    /**
+     * Anything else that escapes a command is a harness bug: one line, no stack trace unless
+     * {@code KEXT_HARNESS_DEBUG} is set, status 1. Kext misbehaviour never gets here: the commands
+     * turn it into a verdict.
+     */
+    static final class InternalErrors implements IExecutionExceptionHandler {
+        @Override
+        public int handleExecutionException(Exception ex, CommandLine cl, ParseResult parseResult) {
+            PrintWriter err = cl.getErr();
+            err.println(cl.getCommandSpec().qualifiedName() + ": internal error: " + ex.getClass().getSimpleName()
+                    + ": " + firstLine(String.valueOf(ex.getMessage())));
+            if (System.getenv("KEXT_HARNESS_DEBUG") != null) {
+                ex.printStackTrace(err);
+            } else {
+                err.println("This is a bug in the harness; rerun with KEXT_HARNESS_DEBUG=1 for the stack trace and "
+                        + "report it.");
+            }
+            err.flush();
+            return ExitCodes.SOFTWARE;
+        }
+    }
+
+    static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
     }
 }

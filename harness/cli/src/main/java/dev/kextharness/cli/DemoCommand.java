@@ -1,0 +1,167 @@
+package dev.kextharness.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.KernelConfig;
+import dev.kextharness.kernel.kext.LeakPolicy;
+import dev.kextharness.samples.Sample;
+import dev.kextharness.samples.SampleCatalog;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Help.Ansi;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code demo}: the teaching tour. Each sample of the catalog, in order, in a freshly booted
+ * kernel: its log lines, the zprint rows it changed, the verdict and the rule it broke; then its
+ * balanced twin unloading clean; then a summary table. The output is the same on every run.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {
+                "The teaching tour: load each sample kext into a freshly booted kernel, show its kernel log, the "
+                        + "zprint rows it changed, the verdict (leak report or panic log) and the balance rule it "
+                        + "broke; then its balanced twin unloading clean; then a summary table."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+                "0:every sample ended as its lesson says and every twin unloaded clean",
+                "1:a sample or a twin did not (or the harness failed)",
+                "2:usage error"})
+final class DemoCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--json", description = "Print the tour as JSON: every run of every sample, and the summary.")
+    private boolean json;
+
+    @Option(names = "--sample", paramLabel = "<name>",
+            description = "Only these samples (repeatable); default: the whole catalog.")
+    private List<String> only = new ArrayList<>();
+
+    @Mixin
+    private KernelOptions kernelOptions;
+
+    /** One sample's lesson: the rule-breaking kext's run and its twin's. */
+    record Lesson(Sample sample, KextRun kext, KextRun twin, boolean asExpected) {
+    }
+
+    @Override
+    public Integer call() {
+        List<Sample> samples = selected();
+        KernelConfig config = kernelOptions.config();
+        List<Lesson> lessons = new ArrayList<>();
+        for (Sample sample : samples) {
+            // A fresh kernel for each run: a panic ends a kernel, as it ends a Mac's uptime.
+            KextRun kext = KextRun.of(Kernel.boot(config), KextTarget.sample(sample, false), true);
+            KextRun twin = KextRun.of(Kernel.boot(config), KextTarget.sample(sample, true), true);
+            lessons.add(new Lesson(sample, kext, twin, expected(sample, kext.verdict()) && twin.verdict() == Verdict.CLEAN));
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(RunReport.write(json(lessons)));
+        } else {
+            Ansi ansi = spec.commandLine().getColorScheme().ansi();
+            out.println(ansi.string("@|bold Kext Harness demo|@") + ": " + samples.size() + " sample kext"
+                    + (samples.size() == 1 ? "" : "s") + ", each loaded into a freshly booted simulated kernel ("
+                    + "xnu-6153.141.1, " + ByteSize.format(config.physicalMemory()) + " RAM, leak policy "
+                    + config.leakPolicy().name().toLowerCase(Locale.ROOT) + ").");
+            for (int i = 0; i < lessons.size(); i++) {
+                printLesson(out, ansi, i + 1, lessons.size(), lessons.get(i));
+            }
+            printSummary(out, ansi, lessons);
+        }
+        out.flush();
+        return lessons.stream().allMatch(Lesson::asExpected) ? ExitCodes.CLEAN : ExitCodes.SOFTWARE;
+    }
+
+    private List<Sample> selected() {
+        if (only.isEmpty()) {
+            return SampleCatalog.all();
+        }
+        List<Sample> samples = new ArrayList<>();
+        for (String name : only) {
+            samples.add(SampleCatalog.find(name).orElseThrow(() -> new ParameterException(
+                    spec.commandLine(), "unknown sample '" + name + "': the samples are " + KextResolver.sampleNames())));
+        }
+        return samples;
+    }
+
+    /**
+     * The catalog says how each sample ends under the default policy (panic). Under fail or xnu a
+     * leak is reported instead of panicking, so any verdict but clean shows the lesson.
+     */
+    private boolean expected(Sample sample, Verdict verdict) {
+        if (kernelOptions.leakPolicy() == LeakPolicy.PANIC) {
+            return verdict.is(sample.expected());
+        }
+        return verdict.is(sample.expected()) || (verdict != Verdict.CLEAN && verdict != Verdict.LOAD_FAILED);
+    }
+
+    private static void printLesson(PrintWriter out, Ansi ansi, int number, int count, Lesson lesson) {
+        Sample sample = lesson.sample();
+        KextRun kext = lesson.kext();
+        out.println();
+        out.println(ansi.string("@|bold == " + number + "/" + count + " " + sample.name() + ": " + sample.title() + "|@"));
+        out.println("kextload " + kext.target().className() + ", exercise it, kextunload it. Kernel log:");
+        RunReport.printLog(out, kext);
+        out.println("zprint rows that changed (- at boot, + after the run):");
+        RunReport.printZoneChanges(out, kext);
+        out.println("verdict: " + RunReport.verdictWord(ansi, kext.verdict())
+                + (kext.verdict().is(sample.expected()) ? "" : " (the lesson expects "
+                + sample.expected().name().toLowerCase(Locale.ROOT) + ")"));
+        RunReport.printIndented(out, RunReport.verdictBody(kext));
+        out.println(ansi.string("@|bold rule:|@ ") + sample.rule());
+        KextRun twin = lesson.twin();
+        out.println("The balanced twin, " + twin.target().className() + ", in a fresh kernel. Kernel log:");
+        RunReport.printLog(out, twin);
+        out.println("verdict: " + RunReport.verdictWord(ansi, twin.verdict()));
+        RunReport.printIndented(out, RunReport.verdictBody(twin));
+    }
+
+    private static void printSummary(PrintWriter out, Ansi ansi, List<Lesson> lessons) {
+        int nameWidth = Math.max("sample".length(), lessons.stream().mapToInt(l -> l.sample().name().length()).max().orElse(0));
+        int titleWidth = Math.max("lesson".length(), lessons.stream().mapToInt(l -> l.sample().title().length()).max().orElse(0));
+        String format = "%-" + nameWidth + "s  %-" + titleWidth + "s  %-11s  %-8s  %s";
+        out.println();
+        out.println(ansi.string("@|bold == summary|@"));
+        out.println(String.format(Locale.ROOT, format, "sample", "lesson", "kext", "expected", "twin"));
+        for (Lesson l : lessons) {
+            String row = String.format(Locale.ROOT, format, l.sample().name(), l.sample().title(),
+                    l.kext().verdict().label(), l.sample().expected().name().toLowerCase(Locale.ROOT),
+                    l.twin().verdict().label());
+            out.println(l.asExpected() ? row : row + "  <- not as the lesson says");
+        }
+        long good = lessons.stream().filter(Lesson::asExpected).count();
+        out.println(good == lessons.size()
+                ? "All " + lessons.size() + " samples ended as their lessons say: every broken rule was caught and "
+                        + "every twin unloaded clean."
+                : (lessons.size() - good) + " of " + lessons.size() + " samples did not end as their lessons say.");
+    }
+
+    private static ObjectNode json(List<Lesson> lessons) {
+        ObjectNode root = RunReport.JSON.createObjectNode();
+        ArrayNode array = root.putArray("samples");
+        for (Lesson l : lessons) {
+            ObjectNode n = array.addObject();
+            n.put("name", l.sample().name());
+            n.put("title", l.sample().title());
+            n.put("rule", l.sample().rule());
+            n.put("expected", l.sample().expected().name().toLowerCase(Locale.ROOT));
+            n.put("asExpected", l.asExpected());
+            n.set("kext", RunReport.json(l.kext()));
+            n.set("twin", RunReport.json(l.twin()));
+        }
+        root.put("allAsExpected", lessons.stream().allMatch(Lesson::asExpected));
+        return root;
+    }
+}

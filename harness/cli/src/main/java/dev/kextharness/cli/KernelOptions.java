@@ -1,0 +1,89 @@
+package dev.kextharness.cli;
+
+import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.KernelConfig;
+import dev.kextharness.kernel.kext.LeakPolicy;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * The options every command that boots a kernel shares: the simulated Mac and how strict the
+ * kernel is. A picocli mixin: a command adds {@code @Mixin KernelOptions kernel;} and boots with
+ * {@link #boot()}.
+ */
+public final class KernelOptions {
+
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec mixee;
+
+    @Option(names = "--ram", paramLabel = "<size>", converter = ByteSize.class, defaultValue = "32G",
+            description = "Physical memory of the simulated Mac (default: 32G, the source article's Mac). The zone "
+                    + "map and kalloc_map are sized from it, as XNU does.")
+    long ram;
+
+    @Option(names = "--zsize", paramLabel = "<size>", converter = ByteSize.class, defaultValue = "0",
+            description = "The zsize boot-arg: a fixed zone map size (default: derived from --ram).")
+    long zoneMapSize;
+
+    @Option(names = "--jetsam-limit", paramLabel = "<percent>", defaultValue = "95",
+            description = "The zone_map_jetsam_limit boot-arg, 1..100 (default: ${DEFAULT-VALUE}).")
+    int jetsamLimitPercent;
+
+    @Option(names = "--leak-policy", paramLabel = "panic|fail|xnu", defaultValue = "panic",
+            converter = LeakPolicyConverter.class,
+            description = "What a kext unloading with allocations outstanding does: panic the kernel (default, "
+                    + "stricter than XNU), fail with a leak report (stricter than XNU), or xnu: unload silently and "
+                    + "leave the memory in its zone, as XNU does.")
+    LeakPolicy leakPolicy;
+
+    @Option(names = "--no-findings", negatable = false,
+            description = "Stay silent, as XNU does, about misuse XNU accepts (a kfree with another size of the same "
+                    + "bucket, a free by another allocator family).")
+    boolean noFindings;
+
+    @Option(names = "--boot-seed", paramLabel = "<n>", defaultValue = "0",
+            description = "Seed of what XNU randomises per boot (poison cookies); same seed, same output.")
+    long bootSeed;
+
+    /** The kernel configuration these options describe; a bad value is a usage error. */
+    public KernelConfig config() {
+        try {
+            return KernelConfig.defaults()
+                    .withPhysicalMemory(ram)
+                    .withZoneMapSize(zoneMapSize)
+                    .withJetsamLimitPercent(jetsamLimitPercent)
+                    .withLeakPolicy(leakPolicy)
+                    .withFindings(!noFindings)
+                    .withBootSeed(bootSeed);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(mixee.commandLine(), e.getMessage());
+        }
+    }
+
+    /** Boots a kernel configured by these options. */
+    public Kernel boot() {
+        return Kernel.boot(config());
+    }
+
+    public LeakPolicy leakPolicy() {
+        return leakPolicy;
+    }
+
+    /** {@code panic}, {@code fail} or {@code xnu}, in any case. */
+    static final class LeakPolicyConverter implements ITypeConverter<LeakPolicy> {
+        @Override
+        public LeakPolicy convert(String value) {
+            for (LeakPolicy policy : LeakPolicy.values()) {
+                if (policy.name().equalsIgnoreCase(value.strip())) {
+                    return policy;
+                }
+            }
+            throw new TypeConversionException("'" + value + "' is not a leak policy: "
+                    + "give panic, fail or xnu");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.kextharness.cli;
+
+import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.kext.KextLeakError;
+import dev.kextharness.kernel.kext.KextLoadException;
+import dev.kextharness.kernel.kext.KextUnloadException;
+import dev.kextharness.kernel.kext.LoadedKext;
+import dev.kextharness.kernel.ledger.LeakReport;
+import dev.kextharness.kernel.panic.KernelPanic;
+import dev.kextharness.kernel.report.ZoneRow;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One kext's life in one kernel: load, start, exercise, and (optionally) stop and unload, with
+ * everything a report needs: the kernel log lines written meanwhile, the zones before and after,
+ * and the verdict. A kext's misbehaviour (a panic, a leak, a failed start or stop) becomes the
+ * verdict; it never escapes.
+ *
+ * @param target    what was loaded
+ * @param kext      the loaded kext, or null if it never loaded
+ * @param verdict   how it ended
+ * @param log       the kernel log lines written during the run
+ * @param before    the zones just before the load
+ * @param after     the zones when the run ended (after the unload, or at the panic)
+ * @param report    the leak report of the unload, or null
+ * @param panic     the panic, or null
+ * @param failure   why the load or unload failed, or null
+ */
+record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String> log, List<ZoneRow> before,
+               List<ZoneRow> after, LeakReport report, KernelPanic panic, RuntimeException failure) {
+
+    /** Runs {@code target} in {@code kernel}; {@code unload} false leaves it loaded for kextstat and zprint. */
+    static KextRun of(Kernel kernel, KextTarget target, boolean unload) {
+        int logStart = kernel.log().size();
+        List<ZoneRow> before = kernel.zoneRows();
+        LoadedKext kext = null;
+        Verdict verdict = Verdict.CLEAN;
+        LeakReport report = null;
+        KernelPanic panic = null;
+        RuntimeException failure = null;
+        try {
+            kext = target.load(kernel);
+            target.exercise().run(kernel, kext);
+            if (unload) {
+                kernel.kextunload(kext);
+                report = kernel.leakReport(kext);
+                verdict = verdictOf(report);
+            }
+        } catch (KernelPanic p) {
+            panic = p;
+            verdict = Verdict.PANIC;
+        } catch (KextLeakError e) {
+            report = e.report();
+            verdict = verdictOf(report);
+        } catch (KextLoadException | KextUnloadException e) {
+            failure = e;
+            verdict = Verdict.LOAD_FAILED;
+        }
+        return new KextRun(target, kext, verdict, kernel.log().textSince(logStart), before, kernel.zoneRows(), report,
+                panic, failure);
+    }
+
+    private static Verdict verdictOf(LeakReport report) {
+        if (report == null || report.isClean()) {
+            return Verdict.CLEAN;
+        }
+        return report.hasLeaks() ? Verdict.LEAK : Verdict.FINDING;
+    }
+
+    /** The zones whose elements in use or size changed during the run, as before/after pairs. */
+    List<ZoneRow[]> changedZones() {
+        Map<String, ZoneRow> earlier = new HashMap<>();
+        before.forEach(z -> earlier.put(z.name(), z));
+        List<ZoneRow[]> changed = new ArrayList<>();
+        for (ZoneRow now : after) {
+            ZoneRow then = earlier.get(now.name());
+            if (then == null || then.count() != now.count() || then.curSize() != now.curSize()) {
+                changed.add(new ZoneRow[]{then, now});
+            }
+        }
+        return changed;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.kextharness.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.KernelConfig;
+import dev.kextharness.kernel.kext.LeakPolicy;
+import dev.kextharness.kernel.report.ZprintOptions;
+import dev.kextharness.samples.memleak.MemleakKext;
+import org.junit.jupiter.api.Test;
+
+import static dev.kextharness.cli.LoadCommandTest.assertUsageError;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** zprint, kextstat and ioalloccount print exactly what the kernel's renderers print. */
+class ReportCommandsTest {
+
+    private static Kernel kernelWithMemleakLoaded() {
+        Kernel kernel = Kernel.boot();
+        kernel.kextload(MemleakKext.class);
+        return kernel;
+    }
+
+    @Test
+    void zprintIsTheKernelsZprintAfterLoading() {
+        Cli.Result r = Cli.run("zprint", "-w", "-t", "--load", "memleak", "kalloc.16");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).isEqualTo(kernelWithMemleakLoaded().zprint(ZprintOptions.defaults()
+                .withWasted(true).withTotals(true).withNameFilter("kalloc.16")));
+        assertThat(r.out()).contains("kalloc.16 ").contains("ZONE TOTALS");
+    }
+
+    @Test
+    void zprintOfABootedKernelNeedsNoKexts() {
+        Cli.Result r = Cli.run("zprint", "-H", "-L");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).isEqualTo(Kernel.boot().zprint(ZprintOptions.defaults().withHideHeaders(true)
+                .withWiredReport(false)));
+    }
+
+    @Test
+    void zprintAfterAnXnuUnloadStillShowsTheLeakedElementAndExitsWithTheLeakStatus() {
+        Cli.Result r = Cli.run("zprint", "--leak-policy", "xnu", "--load", "memleak", "--unload", "kalloc.16");
+
+        Kernel kernel = Kernel.boot(KernelConfig.defaults().withLeakPolicy(LeakPolicy.XNU));
+        kernel.kextunload(kernel.kextload(MemleakKext.class));
+        assertThat(r.out()).isEqualTo(kernel.zprint(ZprintOptions.defaults().withNameFilter("kalloc.16")));
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.LEAK);
+        assertThat(r.err()).contains("memleak: leak");
+    }
+
+    @Test
+    void zprintJsonListsTheFilteredZones() throws Exception {
+        JsonNode json = new ObjectMapper().readTree(Cli.run("zprint", "--json", "-k", "memleak", "kalloc.16").out());
+
+        assertThat(json.get("zones")).hasSize(4); // kalloc.16, .160, .1664 and .16384 contain "kalloc.16"
+        JsonNode zone = json.get("zones").get(0);
+        assertThat(zone.get("name").asText()).isEqualTo("kalloc.16");
+        assertThat(zone.get("elemSize").asLong()).isEqualTo(16);
+        assertThat(zone.get("count").asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void kextstatIsTheKernelsKextstat() {
+        Cli.Result r = Cli.run("kextstat", "--load", "memleak");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).isEqualTo(kernelWithMemleakLoaded().kextstat()).contains("cn.junkman.kext-memleak (1.0)");
+    }
+
+    @Test
+    void kextstatJsonHasOneObjectPerLoadedKext() throws Exception {
+        JsonNode json = new ObjectMapper().readTree(Cli.run("kextstat", "--json", "-k", "memleak").out());
+
+        assertThat(json.get("kexts")).hasSize(1);
+        assertThat(json.get("kexts").get(0).get("bundleId").asText()).isEqualTo("cn.junkman.kext-memleak");
+        assertThat(json.get("kexts").get(0).get("index").asInt()).isEqualTo(1);
+        assertThat(json.get("kexts").get(0).get("address").asText()).startsWith("0xffffff7f");
+    }
+
+    @Test
+    void ioalloccountIsTheKernelsIoalloccount() throws Exception {
+        Cli.Result r = Cli.run("ioalloccount");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).isEqualTo(Kernel.boot().ioalloccount()).contains("IOMalloc allocation");
+        JsonNode json = new ObjectMapper().readTree(Cli.run("ioalloccount", "--json").out());
+        assertThat(json.fieldNames()).toIterable().containsExactly("instanceAllocation", "containerAllocation",
+                "iomallocAllocation", "pageableAllocation");
+    }
+
+    @Test
+    void reportCommandsRejectUnknownKextsAsUsageErrors() {
+        assertUsageError(Cli.run("zprint", "--load", "nosuch"), "unknown kext 'nosuch'");
+        assertUsageError(Cli.run("kextstat", "--load", "nosuch"), "unknown kext 'nosuch'");
+        assertUsageError(Cli.run("ioalloccount", "--load", "x.jar"), "kext jar x.jar: no such file");
+    }
+}
