@@ -403,9 +403,12 @@ public final class Kernel implements AutoCloseable {
         return Math.max(0, (config.physicalMemory() - zalloc.zoneMapSize() - kalloc.largeTotal()) >>> AddressSpace.PAGE_SHIFT);
     }
 
-    /** {@code kill_process_in_largest_zone()}: what the pageout GC thread does past the jetsam limit. */
+    /**
+     * {@code zone_gc(TRUE)}: what the pageout GC thread does past the jetsam limit. As in XNU,
+     * {@code kill_process_in_largest_zone()} logs and kills first; the collection that follows
+     * reclaims the free chunks, the victim's among them, and brings the map's size down.
+     */
     private void killProcessInLargestZone() {
-        zalloc.zoneGc();
         Zone largest = zalloc.largestZone();
         log.printf(CFormat.format("zone_map_exhaustion: Zone map size %lld, capacity %lld [jetsam limit %d%%]",
                 zalloc.zoneMapSize(), zalloc.zoneMapCapacity(), zalloc.jetsamLimitPercent()));
@@ -415,6 +418,7 @@ public final class Kernel implements AutoCloseable {
         if (memorystatus.killOne("highwater") == null) {
             log.printf(CFormat.format("zone_map_exhaustion: Call to memorystatus failed, victim pid: %d", -1));
         }
+        zalloc.zoneGc();
     }
 
     @Override

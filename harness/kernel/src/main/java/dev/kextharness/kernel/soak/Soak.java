@@ -1,9 +1,7 @@
 package dev.kextharness.kernel.soak;
 
 import dev.kextharness.kernel.Kernel;
-import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.jetsam.Memorystatus;
-import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadOptions;
 import dev.kextharness.kernel.kext.LoadedKext;
 import dev.kextharness.kernel.ledger.Ledger;
@@ -62,9 +60,7 @@ public final class Soak {
     private Soak(SoakConfig config, SoakListener listener) {
         this.config = config;
         this.listener = listener;
-        // The kext is never unloaded: XNU's silence about leaks, the zone map is what runs out.
-        this.kernel = Kernel.boot(KernelConfig.defaults().withPhysicalMemory(config.physicalMemory())
-                .withJetsamLimitPercent(config.jetsamLimitPercent()).withLeakPolicy(LeakPolicy.XNU));
+        this.kernel = Kernel.boot(config.kernel());
         this.zalloc = kernel.zalloc();
         kernel.log().addListener(this::kernelLine);
     }
@@ -173,7 +169,7 @@ public final class Soak {
         listener.progress(panic != null ? 1 : progress(until, counter), kernel.uptimeNanos(), zalloc.zoneMapSize());
         return new SoakResult(reason, message, kernel, panic, grownZone(zonesBefore, countsBefore, counter), requests,
                 counter.allocations(), counter.live(), zalloc.zoneMapCapacity(),
-                zalloc.zoneMapCapacity() * config.jetsamLimitPercent() / 100, List.copyOf(timeline), List.copyOf(kills),
+                zalloc.zoneMapCapacity() * zalloc.jetsamLimitPercent() / 100, List.copyOf(timeline), List.copyOf(kills),
                 samples);
     }
 

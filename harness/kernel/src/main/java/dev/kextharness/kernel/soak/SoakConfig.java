@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.soak;
 
+import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.kalloc.Kalloc;
 
 import java.util.Arrays;
@@ -22,21 +23,19 @@ public final class SoakConfig {
     /** Chart points kept at most by default. */
     public static final int DEFAULT_MAX_SAMPLES = 2000;
 
-    private static final SoakConfig DEFAULTS = new SoakConfig(32L << 30, 95, DEFAULT_RATE, 0, Until.panic(),
+    private static final SoakConfig DEFAULTS = new SoakConfig(KernelConfig.defaults(), DEFAULT_RATE, 0, Until.panic(),
             DEFAULT_MAX_SAMPLES, true);
 
-    private final long physicalMemory;
-    private final int jetsamLimitPercent;
+    private final KernelConfig kernel;
     private final double rate;
     private final int recordSize;
     private final Until until;
     private final int maxSamples;
     private final boolean background;
 
-    private SoakConfig(long physicalMemory, int jetsamLimitPercent, double rate, int recordSize, Until until,
-                       int maxSamples, boolean background) {
-        this.physicalMemory = physicalMemory;
-        this.jetsamLimitPercent = jetsamLimitPercent;
+    private SoakConfig(KernelConfig kernel, double rate, int recordSize, Until until, int maxSamples,
+                       boolean background) {
+        this.kernel = kernel;
         this.rate = rate;
         this.recordSize = recordSize;
         this.until = until;
@@ -44,29 +43,24 @@ public final class SoakConfig {
         this.background = background;
     }
 
-    /** The source article's Mac: 32 GiB (a 12 GiB zone map), jetsam limit 95 %, 110 requests/s, until the panic. */
+    /** The source article's Mac: 32 GiB (a 12 GiB zone map), jetsam limit 95 %; 110 requests/s until the panic. */
     public static SoakConfig defaults() {
         return DEFAULTS;
     }
 
+    /** The simulated Mac: its RAM (hence its zone map), jetsam limit, boot seed. */
+    public SoakConfig withKernel(KernelConfig kernel) {
+        return new SoakConfig(Objects.requireNonNull(kernel), rate, recordSize, until, maxSamples, background);
+    }
+
     /** Simulated RAM in bytes: at least 256 MiB (the zone map is 37.5 % of it, at least 115 MiB). */
     public SoakConfig withPhysicalMemory(long bytes) {
-        if (bytes < (256L << 20)) {
-            throw new IllegalArgumentException("--ram must be at least 256M (XNU's zone map needs 115 MiB), not "
-                    + bytes + " bytes");
-        }
-        if (bytes > (1L << 40)) {
-            throw new IllegalArgumentException("--ram must be at most 1T, not " + bytes + " bytes");
-        }
-        return new SoakConfig(bytes, jetsamLimitPercent, rate, recordSize, until, maxSamples, background);
+        return withKernel(kernel.withPhysicalMemory(bytes));
     }
 
     /** {@code zone_map_jetsam_limit}: 1..100 percent of the zone map. */
     public SoakConfig withJetsamLimitPercent(int percent) {
-        if (percent < 1 || percent > 100) {
-            throw new IllegalArgumentException("--jetsam-limit must be 1..100 (percent of the zone map), not " + percent);
-        }
-        return new SoakConfig(physicalMemory, percent, rate, recordSize, until, maxSamples, background);
+        return withKernel(kernel.withJetsamLimitPercent(percent));
     }
 
     /** Requests per simulated second. */
@@ -75,7 +69,7 @@ public final class SoakConfig {
             throw new IllegalArgumentException("--rate must be between 0.001 and 1e9 requests per simulated second, not "
                     + requestsPerSecond);
         }
-        return new SoakConfig(physicalMemory, jetsamLimitPercent, requestsPerSecond, recordSize, until, maxSamples,
+        return new SoakConfig(kernel, requestsPerSecond, recordSize, until, maxSamples,
                 background);
     }
 
@@ -87,7 +81,7 @@ public final class SoakConfig {
         Objects.requireNonNull(zone, "zone");
         for (int bucket : Kalloc.BUCKETS) {
             if (zone.equals("kalloc." + bucket)) {
-                return new SoakConfig(physicalMemory, jetsamLimitPercent, rate, bucket, until, maxSamples, background);
+                return new SoakConfig(kernel, rate, bucket, until, maxSamples, background);
             }
         }
         throw new IllegalArgumentException("--zone must be one of the kalloc zones ("
@@ -96,7 +90,7 @@ public final class SoakConfig {
     }
 
     public SoakConfig withUntil(Until until) {
-        return new SoakConfig(physicalMemory, jetsamLimitPercent, rate, recordSize, Objects.requireNonNull(until),
+        return new SoakConfig(kernel, rate, recordSize, Objects.requireNonNull(until),
                 maxSamples, background);
     }
 
@@ -105,20 +99,16 @@ public final class SoakConfig {
         if (max < 16 || max > 1_000_000) {
             throw new IllegalArgumentException("--max-points must be 16..1000000, not " + max);
         }
-        return new SoakConfig(physicalMemory, jetsamLimitPercent, rate, recordSize, until, max, background);
+        return new SoakConfig(kernel, rate, recordSize, until, max, background);
     }
 
     /** Whether the ordinary zone use of a running Mac is simulated alongside the kext (default on). */
     public SoakConfig withBackground(boolean enabled) {
-        return new SoakConfig(physicalMemory, jetsamLimitPercent, rate, recordSize, until, maxSamples, enabled);
+        return new SoakConfig(kernel, rate, recordSize, until, maxSamples, enabled);
     }
 
-    public long physicalMemory() {
-        return physicalMemory;
-    }
-
-    public int jetsamLimitPercent() {
-        return jetsamLimitPercent;
+    public KernelConfig kernel() {
+        return kernel;
     }
 
     public double rate() {

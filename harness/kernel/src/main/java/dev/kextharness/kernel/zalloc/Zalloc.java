@@ -442,31 +442,41 @@ public final class Zalloc {
             long[][] lowest = new long[sites][];
             int[] kept = new int[sites];
             for (ZoneChunk chunk : zone.chunks) {
-                if (chunk.freeCount == chunk.capacity()) {
-                    continue;
-                }
-                int[] slot = chunk.slot;
-                char[] sizes = chunk.requested;
-                long[] aux = chunk.aux;
-                for (int i = 0; i < slot.length; i++) {
-                    int site = slot[i];
-                    if (site < 0) {
-                        continue;
-                    }
-                    long address = chunk.base + i * zone.elemSize;
-                    if (aux != null && aux[i] != 0) {
-                        tagged.visit(zone, address, site, sizes[i], aux[i]);
-                        continue;
-                    }
-                    count[site]++;
-                    requested[site] += sizes[i];
-                    keepLowest(lowest, kept, site, address, sampleAddresses);
+                if (chunk.freeCount != chunk.capacity()) {
+                    sumChunk(zone, chunk, count, requested, lowest, kept, sampleAddresses, tagged);
                 }
             }
             for (int site = 0; site < sites; site++) {
                 if (count[site] > 0) {
                     groups.group(zone, site, count[site], requested[site], java.util.Arrays.copyOf(lowest[site], kept[site]));
                 }
+            }
+        }
+    }
+
+    /** Adds one chunk's live elements to the sums (a method of its own, so that the JIT compiles it whole). */
+    private static void sumChunk(Zone zone, ZoneChunk chunk, long[] count, long[] requested, long[][] lowest, int[] kept,
+                                 int max, LiveElementVisitor tagged) {
+        int[] slot = chunk.slot;
+        char[] sizes = chunk.requested;
+        long[] aux = chunk.aux;
+        long base = chunk.base;
+        long elemSize = zone.elemSize;
+        for (int i = 0; i < slot.length; i++) {
+            int site = slot[i];
+            if (site < 0) {
+                continue;
+            }
+            long address = base + i * elemSize;
+            if (aux != null && aux[i] != 0) {
+                tagged.visit(zone, address, site, sizes[i], aux[i]);
+                continue;
+            }
+            count[site]++;
+            requested[site] += sizes[i];
+            // Addresses rise within a chunk: most elements are above the site's lowest few.
+            if (kept[site] < max || Long.compareUnsigned(address, lowest[site][max - 1]) < 0) {
+                keepLowest(lowest, kept, site, address, max);
             }
         }
     }
