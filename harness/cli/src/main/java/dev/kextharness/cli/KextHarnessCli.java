@@ -32,6 +32,7 @@ import java.util.Locale;
                 KextstatCommand.class,
                 IoAllocCountCommand.class,
                 SizeclassCommand.class,
+                dev.kextharness.cli.soak.SoakCommand.class,
                 CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footer = {"", "Start with: kext-harness demo"})
