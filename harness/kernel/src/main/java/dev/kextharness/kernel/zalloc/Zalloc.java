@@ -200,8 +200,8 @@ public final class Zalloc {
             return new Element(chunk.zone, chunk.base + index * chunk.zone.elemSize, -1, 0, 0, false);
         }
         boolean live = chunk.isAllocated(index);
-        return new Element(chunk.zone, chunk.address(index), live ? chunk.slot[index] : -1,
-                live ? chunk.requested[index] : 0, live ? chunk.aux(index) : 0, live);
+        return new Element(chunk.zone, chunk.address(index), live ? chunk.site(index) : -1,
+                live ? chunk.requested(index) : 0, live ? chunk.aux(index) : 0, live);
     }
 
     /**
@@ -224,8 +224,8 @@ public final class Zalloc {
     public void zfreeChecked(Zone zone, long addr) {
         ZoneChunk chunk = map.chunkAt(addr);
         int index = elementIndex(chunk, addr);
-        int allocSite = chunk.slot[index];
-        ledger.freed(allocSite, chunk.requested[index]);
+        int allocSite = chunk.site(index);
+        ledger.freed(allocSite, chunk.requested(index));
         boolean wasFull = chunk.freeCount == 0;
         chunk.push(index);
         zone.count--;
@@ -415,9 +415,8 @@ public final class Zalloc {
                     continue;
                 }
                 for (int i = 0; i < chunk.capacity(); i++) {
-                    int site = chunk.slot[i];
-                    if (site >= 0) {
-                        visitor.visit(zone, chunk.address(i), site, chunk.requested[i], chunk.aux(i));
+                    if (chunk.isAllocated(i)) {
+                        visitor.visit(zone, chunk.address(i), chunk.site(i), chunk.requested(i), chunk.aux(i));
                     }
                 }
             }
@@ -457,24 +456,40 @@ public final class Zalloc {
     /** Adds one chunk's live elements to the sums (a method of its own, so that the JIT compiles it whole). */
     private static void sumChunk(Zone zone, ZoneChunk chunk, long[] count, long[] requested, long[][] lowest, int[] kept,
                                  int max, LiveElementVisitor tagged) {
-        int[] slot = chunk.slot;
-        char[] sizes = chunk.requested;
-        long[] aux = chunk.aux;
-        long base = chunk.base;
         long elemSize = zone.elemSize;
-        for (int i = 0; i < slot.length; i++) {
-            int site = slot[i];
-            if (site < 0) {
+        int capacity = chunk.capacity();
+        if (chunk.uniform()) {
+            // One site and size for every live element: sum them at once, and look only at the first few
+            // live ones for the lowest addresses (addresses rise within a chunk).
+            int site = chunk.uniformSite();
+            long live = capacity - chunk.freeCount;
+            count[site] += live;
+            requested[site] += live * chunk.uniformRequested();
+            for (int i = 0, seen = 0; i < capacity && seen < max; i++) {
+                if (chunk.isAllocated(i)) {
+                    long address = chunk.base + i * elemSize;
+                    if (kept[site] == max && Long.compareUnsigned(address, lowest[site][max - 1]) >= 0) {
+                        break;
+                    }
+                    keepLowest(lowest, kept, site, address, max);
+                    seen++;
+                }
+            }
+            return;
+        }
+        for (int i = 0; i < capacity; i++) {
+            if (!chunk.isAllocated(i)) {
                 continue;
             }
-            long address = base + i * elemSize;
-            if (aux != null && aux[i] != 0) {
-                tagged.visit(zone, address, site, sizes[i], aux[i]);
+            int site = chunk.site(i);
+            long address = chunk.base + i * elemSize;
+            long aux = chunk.aux(i);
+            if (aux != 0) {
+                tagged.visit(zone, address, site, chunk.requested(i), aux);
                 continue;
             }
             count[site]++;
-            requested[site] += sizes[i];
-            // Addresses rise within a chunk: most elements are above the site's lowest few.
+            requested[site] += chunk.requested(i);
             if (kept[site] < max || Long.compareUnsigned(address, lowest[site][max - 1]) < 0) {
                 keepLowest(lowest, kept, site, address, max);
             }
