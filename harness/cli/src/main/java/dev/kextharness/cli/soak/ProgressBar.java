@@ -6,6 +6,7 @@ import dev.kextharness.kernel.soak.TimelineLine;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * The soak's progress on one line of standard error, redrawn at most ten times a second: how full
@@ -18,12 +19,20 @@ final class ProgressBar implements SoakListener {
 
     private final PrintWriter err;
     private final Consumer<TimelineLine> lines;
+    private final LongSupplier clock;
     private long lastDraw;
     private String shown = "";
 
     ProgressBar(PrintWriter err, Consumer<TimelineLine> lines) {
+        this(err, lines, System::nanoTime);
+    }
+
+    /** With the wall clock that paces redrawing given, for tests. */
+    ProgressBar(PrintWriter err, Consumer<TimelineLine> lines, LongSupplier clock) {
         this.err = err;
         this.lines = lines;
+        this.clock = clock;
+        this.lastDraw = clock.getAsLong() - REDRAW_NANOS;
     }
 
     @Override
@@ -34,7 +43,7 @@ final class ProgressBar implements SoakListener {
 
     @Override
     public void progress(double fraction, long uptimeNanos, long zoneMapSize) {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (now - lastDraw < REDRAW_NANOS && fraction < 1) {
             return;
         }

@@ -78,7 +78,7 @@ public final class SoakCommand implements Callable<Integer> {
 
     @Option(names = "--until", paramLabel = "panic|<n>|<fraction>", defaultValue = "panic",
             description = "When to stop: at the panic (default), after <n> allocations by the kext (1000000, 5M), or "
-                    + "once the zone map holds a fraction of its capacity (0.9, 90%).")
+                    + "once the zone map holds a fraction of its capacity (0.9, 90%%).")
     private String until;
 
     @Option(names = "--out", paramLabel = "<dir>", defaultValue = "soak-out",
