@@ -14,6 +14,7 @@ import dev.kextharness.kernel.soak.SoakListener;
 import dev.kextharness.kernel.soak.SoakResult;
 import dev.kextharness.kernel.soak.TimelineLine;
 import dev.kextharness.kernel.soak.Until;
+import dev.kextharness.kernel.zalloc.Zalloc;
 import dev.kextharness.kpi.Kext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -117,7 +118,8 @@ public final class SoakCommand implements Callable<Integer> {
         PrintWriter stderr = spec.commandLine().getErr();
         stdout.printf(Locale.ROOT, "soak: %s (%s) on a %s Mac, zone map %s, jetsam limit %d%%, %s requests/s, until %s%n",
                 target.name(), target.kext().getName(), ByteSize.format(config.kernel().physicalMemory()),
-                gib(dev.kextharness.kernel.zalloc.Zalloc.zoneMapCapacityFor(config.kernel().physicalMemory())),
+                gib(config.kernel().zoneMapSize() > 0 ? config.kernel().zoneMapSize()
+                        : Zalloc.zoneMapCapacityFor(config.kernel().physicalMemory())),
                 config.kernel().jetsamLimitPercent(), number(config.rate()), config.until());
         stdout.flush();
 
