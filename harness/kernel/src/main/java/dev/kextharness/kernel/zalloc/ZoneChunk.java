@@ -9,8 +9,9 @@ package dev.kextharness.kernel.zalloc;
  * it is free, which free element comes next. Who allocated the live elements (call site and
  * requested size) is kept once for the whole chunk as long as they all agree, which they do for
  * a chunk filled by one call site, such as a leak's; the first element from another site or of
- * another size gives the chunk per-element arrays (six bytes more an element), dropped again
- * when the chunk empties. Elements never handed out are taken in address order without a list.
+ * another size gives the chunk per-element arrays (six bytes more an element), which it keeps:
+ * a chunk that mixed once is likely to mix again, and allocating the arrays anew each time it
+ * fills costs more than they save. Elements never handed out are taken in address order without a list.
  */
 final class ZoneChunk {
     /** The link of an allocated element. */
@@ -89,7 +90,6 @@ final class ZoneChunk {
 
     /** Takes a free element (the last freed, else the next never handed out); the caller knows one is free. */
     int pop(int site, long requestedSize) {
-        boolean wasEmpty = freeCount == capacity;
         int index;
         if (freeHead >= 0) {
             index = freeHead;
@@ -98,21 +98,20 @@ final class ZoneChunk {
             index = fresh++;
         }
         link[index] = ALLOCATED;
-        freeCount--;
         char size = (char) requestedSize;
         if (sites == null) {
-            if (wasEmpty) {
+            if (freeCount == capacity) {
                 uniformSite = site;
                 uniformRequested = size;
-                return index;
+            } else if (site != uniformSite || size != uniformRequested) {
+                inflate();
             }
-            if (site == uniformSite && size == uniformRequested) {
-                return index;
-            }
-            inflate();
         }
-        sites[index] = site;
-        requested[index] = size;
+        if (sites != null) {
+            sites[index] = site;
+            requested[index] = size;
+        }
+        freeCount--;
         return index;
     }
 
@@ -134,12 +133,6 @@ final class ZoneChunk {
         freeCount++;
         if (aux != null) {
             aux[index] = 0;
-        }
-        if (freeCount == capacity) {
-            // Empty: whoever fills it next starts a uniform chunk again.
-            sites = null;
-            requested = null;
-            aux = null;
         }
     }
 
