@@ -110,6 +110,7 @@ public final class SoakCommand implements Callable<Integer> {
             throw usage("soak needs a kext class (a sample, or a class name with --classpath), not a jar");
         }
         SoakConfig config = config();
+        checkHeap(config, Runtime.getRuntime().maxMemory());
         boolean png = chart.equals("png") || chart.equals("both");
         boolean svg = chart.equals("svg") || chart.equals("both");
         createOutputDirectory();
@@ -185,6 +186,21 @@ public final class SoakCommand implements Callable<Integer> {
             return zone == null ? config : config.withLeakZone(zone);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
+        }
+    }
+
+    /** A soak whose ledger would not fit the JVM's heap is refused before it starts, with the remedy. */
+    void checkHeap(SoakConfig config, long maxHeap) {
+        if (config.until() instanceof Until.Allocations) {
+            return;
+        }
+        long needed = Soak.estimatedHeapBytes(config);
+        if (needed > maxHeap) {
+            throw usage(String.format(Locale.ROOT, "a soak of a %s Mac to the %s needs about %d MiB of Java heap and "
+                            + "this JVM has %d MiB: run with KEXT_HARNESS_JAVA_OPTS=-Xmx%dm, or give a smaller --ram or --until",
+                    ByteSize.format(config.kernel().physicalMemory()),
+                    config.until() instanceof Until.Panic ? "panic" : "zone map fraction asked", needed >> 20,
+                    maxHeap >> 20, (needed >> 20) + 256));
         }
     }
 

@@ -5,7 +5,12 @@ import dev.kextharness.cli.KextHarnessCli;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.kextharness.kernel.soak.Soak;
+import dev.kextharness.kernel.soak.SoakConfig;
+import dev.kextharness.kernel.soak.Until;
+import picocli.CommandLine;
 import picocli.CommandLine.Help.Ansi;
+import picocli.CommandLine.ParameterException;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,6 +24,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The soak command on a 256 MiB Mac: the same path as the 32 GiB replay, in a second or two. */
 class SoakCommandTest {
@@ -158,6 +165,22 @@ class SoakCommandTest {
                     .contains("Try 'kext-harness soak --help' for usage.")
                     .doesNotContain("Exception").doesNotContain("\tat ");
         }
+    }
+
+    @Test
+    void aSoakWhoseLedgerWouldNotFitTheHeapIsRefusedWithTheRemedy() {
+        SoakCommand command = new SoakCommand();
+        new CommandLine(command); // injects the command's spec
+        long needed = Soak.estimatedHeapBytes(SoakConfig.defaults()) >> 20;
+        assertThatThrownBy(() -> command.checkHeap(SoakConfig.defaults(), 512L << 20))
+                .isInstanceOf(ParameterException.class)
+                .hasMessage("a soak of a 32G Mac to the panic needs about " + needed + " MiB of Java heap and this JVM "
+                        + "has 512 MiB: run with KEXT_HARNESS_JAVA_OPTS=-Xmx" + (needed + 256) + "m, or give a smaller "
+                        + "--ram or --until");
+        assertThatCode(() -> command.checkHeap(SoakConfig.defaults(), 1536L << 20)).doesNotThrowAnyException();
+        // A run to a number of allocations holds only those.
+        assertThatCode(() -> command.checkHeap(SoakConfig.defaults().withUntil(Until.parse("5M")), 64L << 20))
+                .doesNotThrowAnyException();
     }
 
     @Test

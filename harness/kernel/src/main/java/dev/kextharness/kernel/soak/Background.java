@@ -102,6 +102,15 @@ final class Background {
         this.nextTick = startNanos;
     }
 
+    /** The fraction of the zone map the background holds on average. */
+    static double mapFraction() {
+        double sum = 0;
+        for (Share share : PROFILE) {
+            sum += share.fraction;
+        }
+        return sum;
+    }
+
     /** Brings every zone to its level at {@code uptimeNanos}: what the Mac held when the soak began. */
     void fill(long uptimeNanos) {
         for (Ring ring : rings) {

@@ -262,6 +262,18 @@ class SoakTest {
         assertThat(c.withLeakZone("kalloc.64").recordSize()).isEqualTo(64);
     }
 
+    @Test
+    void heapEstimateCoversTheMeasuredPeakAndGrowsWithTheMap() {
+        long at32g = Soak.estimatedHeapBytes(SoakConfig.defaults());
+        // Measured peak heap of the 32 GiB soak: 0.6 GiB (src/docs/soak.md).
+        assertThat(at32g).isBetween(600L << 20, 900L << 20);
+        assertThat(Soak.estimatedHeapBytes(SoakConfig.defaults().withPhysicalMemory(64L << 30)))
+                .isGreaterThan(2 * at32g - (64L << 20) - 1);
+        // Smaller records: more elements, and links, per page.
+        assertThat(Soak.estimatedHeapBytes(SoakConfig.defaults().withLeakZone("kalloc.16"))).isGreaterThan(at32g);
+        assertThat(Soak.estimatedHeapBytes(SoakConfig.defaults().withBackground(false))).isGreaterThan(at32g);
+    }
+
     private static int procSite(SoakResult r) {
         for (int i = 0; i < r.kernel().ledger().siteCount(); i++) {
             CallSite site = r.kernel().ledger().site(i);
