@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -128,6 +130,35 @@ class SoakCommandTest {
         try (Stream<Path> list = Files.list(out)) {
             assertThat(list.map(p -> p.getFileName().toString())).containsExactly("soak.log");
         }
+    }
+
+    @Test
+    void soaksAUsersKextClassFromItsOwnClassPath(@TempDir Path dir) throws IOException {
+        // A kext compiled outside the harness, as a user's would be: its request interface lives
+        // only on --classpath, in a loader the harness itself cannot see.
+        Path src = Files.createDirectories(dir.resolve("src/com/example/soak"));
+        Files.writeString(src.resolve("Requests.java"), "package com.example.soak;\n"
+                + "public interface Requests { void handle(int requests); }\n");
+        Files.writeString(src.resolve("LeakyKext.java"), "package com.example.soak;\n"
+                + "import dev.kextharness.kpi.*;\n"
+                + "@KextBundle(id = \"com.example.soak.leaky\")\n"
+                + "public class LeakyKext implements Kext, Requests {\n"
+                + "  public int start(KmodInfo ki, long data) { return 0; }\n"
+                + "  public int stop(KmodInfo ki, long data) { return 0; }\n"
+                + "  public void handle(int n) { for (int i = 0; i < n; i++) { Kalloc.kalloc(100); } }\n"
+                + "}\n");
+        Path classes = Files.createDirectories(dir.resolve("classes"));
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        int compiled = javac.run(null, null, null, "-d", classes.toString(), "-cp", System.getProperty("java.class.path"),
+                src.resolve("Requests.java").toString(), src.resolve("LeakyKext.java").toString());
+        assertThat(compiled).isZero();
+
+        Result r = run("soak", "com.example.soak.LeakyKext", "--classpath", classes.toString(), "--ram", "256M",
+                "--until", "10k", "--chart", "none", "--out", dir.resolve("out").toString());
+
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(ExitCodes.CLEAN);
+        assertThat(r.out()).startsWith("soak: com.example.soak.LeakyKext (com.example.soak.LeakyKext) on a 256M Mac")
+                .contains("kext: 10,000 requests, 10,000 allocations, 10,000 live in kalloc.128");
     }
 
     @Test
