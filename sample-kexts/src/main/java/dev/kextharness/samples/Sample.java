@@ -26,8 +26,27 @@ public record Sample(
         Outcome expected,
         Exercise exercise) {
 
-    /** What unloading the rule-breaking kext ends in under the default leak policy. */
-    public enum Outcome { LEAK, PANIC, FINDING, CLEAN }
+    /**
+     * What unloading the rule-breaking kext ends in under the default leak policy: loaded into a
+     * kernel booted with {@code KernelConfig.defaults()} ({@code LeakPolicy.PANIC}, findings on),
+     * exercised, then unloaded.
+     */
+    public enum Outcome {
+        /** Allocations left outstanding and reported without a panic ({@code KextLeakError}). */
+        LEAK,
+        /**
+         * The kernel panics: an XNU check, the kext's own {@code panic()}, or the harness's verdict on
+         * allocations left outstanding (a panic string starting {@code KEXT LEAK: }).
+         */
+        PANIC,
+        /**
+         * Nothing left outstanding, but misuse XNU lets pass silently; under {@code LeakPolicy.PANIC}
+         * the verdict is a panic whose string starts {@code KEXT FINDINGS: }.
+         */
+        FINDING,
+        /** Unloads with nothing outstanding and no findings. */
+        CLEAN
+    }
 
     /** Drives a loaded kext through its service interface, as a user-space client would. */
     @FunctionalInterface

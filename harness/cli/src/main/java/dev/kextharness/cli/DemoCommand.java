@@ -64,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
             // A fresh kernel for each run: a panic ends a kernel, as it ends a Mac's uptime.
             KextRun kext = KextRun.of(Kernel.boot(config), KextTarget.sample(sample, false), true);
             KextRun twin = KextRun.of(Kernel.boot(config), KextTarget.sample(sample, true), true);
-            lessons.add(new Lesson(sample, kext, twin, expected(sample, kext.verdict()) && twin.verdict() == Verdict.CLEAN));
+            lessons.add(new Lesson(sample, kext, twin, expected(sample, kext) && twin.verdict() == Verdict.CLEAN));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -100,11 +100,12 @@ final class DemoCommand implements Callable<Integer> {
      * The catalog says how each sample ends under the default policy (panic). Under fail or xnu a
      * leak is reported instead of panicking, so any verdict but clean shows the lesson.
      */
-    private boolean expected(Sample sample, Verdict verdict) {
-        if (kernelOptions.leakPolicy() == LeakPolicy.PANIC) {
-            return verdict.is(sample.expected());
+    private boolean expected(Sample sample, KextRun run) {
+        if (run.outcome() == sample.expected()) {
+            return true;
         }
-        return verdict.is(sample.expected()) || (verdict != Verdict.CLEAN && verdict != Verdict.LOAD_FAILED);
+        return kernelOptions.leakPolicy() != LeakPolicy.PANIC && run.outcome() != null
+                && run.outcome() != Sample.Outcome.CLEAN;
     }
 
     private static void printLesson(PrintWriter out, Ansi ansi, int number, int count, Lesson lesson) {
@@ -117,10 +118,12 @@ final class DemoCommand implements Callable<Integer> {
         out.println("zprint rows that changed (- at boot, + after the run):");
         RunReport.printZoneChanges(out, kext);
         out.println("verdict: " + RunReport.verdictWord(ansi, kext.verdict())
-                + (kext.verdict().is(sample.expected()) ? "" : " (the lesson expects "
+                + (kext.outcome() == sample.expected() ? "" : " (the lesson expects "
                 + sample.expected().name().toLowerCase(Locale.ROOT) + ")"));
         RunReport.printIndented(out, RunReport.verdictBody(kext));
+        out.println();
         out.println(ansi.string("@|bold rule:|@ ") + sample.rule());
+        out.println();
         KextRun twin = lesson.twin();
         out.println("The balanced twin, " + twin.target().className() + ", in a fresh kernel. Kernel log:");
         RunReport.printLog(out, twin);
@@ -137,7 +140,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println(String.format(Locale.ROOT, format, "sample", "lesson", "kext", "expected", "twin"));
         for (Lesson l : lessons) {
             String row = String.format(Locale.ROOT, format, l.sample().name(), l.sample().title(),
-                    l.kext().verdict().label(), l.sample().expected().name().toLowerCase(Locale.ROOT),
+                    l.kext().outcomeLabel(), l.sample().expected().name().toLowerCase(Locale.ROOT),
                     l.twin().verdict().label());
             out.println(l.asExpected() ? row : row + "  <- not as the lesson says");
         }

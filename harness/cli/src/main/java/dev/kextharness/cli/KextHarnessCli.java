@@ -11,14 +11,17 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
+import dev.kextharness.cli.soak.SoakCommand;
 import dev.kextharness.samples.Sample;
 import dev.kextharness.samples.SampleCatalog;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /** The {@code kext-harness} command: a simulated XNU kernel to load kexts into, from the shell. */
 @Command(name = "kext-harness",
@@ -32,7 +35,7 @@ import java.util.Locale;
                 KextstatCommand.class,
                 IoAllocCountCommand.class,
                 SizeclassCommand.class,
-                dev.kextharness.cli.soak.SoakCommand.class,
+                SoakCommand.class,
                 CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footer = {"", "Start with: kext-harness demo"})
@@ -69,7 +72,7 @@ public final class KextHarnessCli implements Runnable {
     /** Every command's --help lists the exit statuses, unless the command declares its own. */
     private static void documentExitCodes(CommandLine cl) {
         if (cl.getCommandSpec().usageMessage().exitCodeList().isEmpty() && !cl.getCommandName().equals("help")) {
-            java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+            Map<String, String> codes = new LinkedHashMap<>();
             for (String entry : ExitCodes.HELP_LIST) {
                 int colon = entry.indexOf(':');
                 codes.put(entry.substring(0, colon), entry.substring(colon + 1));

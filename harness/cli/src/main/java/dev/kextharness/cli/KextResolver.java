@@ -14,6 +14,7 @@ import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Enumeration;
@@ -35,7 +36,7 @@ public final class KextResolver {
     }
 
     public KextTarget resolve(String argument, boolean twin, Path classpath, String className) {
-        if (argument.endsWith(".jar") || Files.isRegularFile(Path.of(argument))) {
+        if (argument.endsWith(".jar") || isFile(argument)) {
             requireNoTwin(twin, argument);
             return fromJar(Path.of(argument), className);
         }
@@ -49,6 +50,14 @@ public final class KextResolver {
         }
         throw usage("unknown kext '" + argument + "': not a sample (" + sampleNames() + "), a class name "
                 + "(com.example.MyKext, with --classpath) or a jar");
+    }
+
+    private static boolean isFile(String argument) {
+        try {
+            return Files.isRegularFile(Path.of(argument));
+        } catch (InvalidPathException e) {
+            return false;
+        }
     }
 
     static String sampleNames() {

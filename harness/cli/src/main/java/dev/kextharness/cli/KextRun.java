@@ -8,10 +8,12 @@ import dev.kextharness.kernel.kext.LoadedKext;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.panic.KernelPanic;
 import dev.kextharness.kernel.report.ZoneRow;
+import dev.kextharness.samples.Sample;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -32,6 +34,9 @@ import java.util.Map;
  */
 record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String> log, List<ZoneRow> before,
                List<ZoneRow> after, LeakReport report, KernelPanic panic, RuntimeException failure) {
+
+    /** How the kernel's panic string starts when the harness panics over findings without leaks. */
+    private static final String FINDINGS_PANIC = "KEXT FINDINGS: ";
 
     /** Runs {@code target} in {@code kernel}; {@code unload} false leaves it loaded for kextstat and zprint. */
     static KextRun of(Kernel kernel, KextTarget target, boolean unload) {
@@ -62,6 +67,27 @@ record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String>
         }
         return new KextRun(target, kext, verdict, kernel.log().textSince(logStart), before, kernel.zoneRows(), report,
                 panic, failure);
+    }
+
+    /**
+     * The run as the sample catalog classifies it ({@link Sample.Outcome}): like the verdict, but a
+     * harness panic over findings alone (panic string {@code KEXT FINDINGS: ...}) is a finding,
+     * not a panic. Null for a kext that failed to load or unload.
+     */
+    Sample.Outcome outcome() {
+        return switch (verdict) {
+            case CLEAN -> Sample.Outcome.CLEAN;
+            case LEAK -> Sample.Outcome.LEAK;
+            case FINDING -> Sample.Outcome.FINDING;
+            case PANIC -> panic.panicString().startsWith(FINDINGS_PANIC) ? Sample.Outcome.FINDING : Sample.Outcome.PANIC;
+            case LOAD_FAILED -> null;
+        };
+    }
+
+    /** What the outcome is called in tables and JSON: {@code panic}, {@code finding}, {@code load-failed}. */
+    String outcomeLabel() {
+        Sample.Outcome outcome = outcome();
+        return outcome == null ? verdict.label() : outcome.name().toLowerCase(Locale.ROOT);
     }
 
     private static Verdict verdictOf(LeakReport report) {

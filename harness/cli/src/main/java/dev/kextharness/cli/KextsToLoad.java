@@ -1,6 +1,7 @@
 package dev.kextharness.cli;
 
 import dev.kextharness.kernel.Kernel;
+import dev.kextharness.samples.SampleCatalog;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -67,6 +68,6 @@ final class KextsToLoad {
     }
 
     private static boolean isSample(String kext) {
-        return dev.kextharness.samples.SampleCatalog.find(kext).isPresent();
+        return SampleCatalog.find(kext).isPresent();
     }
 }

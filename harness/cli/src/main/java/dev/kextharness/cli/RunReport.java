@@ -64,8 +64,14 @@ final class RunReport {
             case LEAK, FINDING -> run.report().render();
             case PANIC -> run.panic().panicLog() + (run.panic().harnessNote() == null ? ""
                     : "\n[harness] " + run.panic().harnessNote() + "\n");
-            case LOAD_FAILED -> run.failure().getMessage() + "\n";
+            case LOAD_FAILED -> withoutLog(run.failure().getMessage()) + "\n";
         };
+    }
+
+    /** A load failure's message without its copy of the kernel log, which the report prints already. */
+    private static String withoutLog(String message) {
+        int log = message.indexOf("\nKernel log:");
+        return log < 0 ? message : message.substring(0, log);
     }
 
     static void printIndented(PrintWriter out, String text) {
@@ -93,6 +99,7 @@ final class RunReport {
             node.put("loadTag", run.kext().loadTag());
         }
         node.put("verdict", run.verdict().label());
+        node.put("outcome", run.outcomeLabel());
         node.put("exitCode", run.verdict().exitCode());
         ArrayNode log = node.putArray("log");
         run.log().forEach(log::add);

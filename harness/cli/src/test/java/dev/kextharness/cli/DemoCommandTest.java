@@ -67,7 +67,7 @@ class DemoCommandTest {
         for (int i = 0; i < names.size(); i++) {
             JsonNode sample = json.get("samples").get(i);
             assertThat(sample.get("name").asText()).isEqualTo(names.get(i));
-            assertThat(sample.get("kext").get("verdict").asText()).isEqualTo(sample.get("expected").asText());
+            assertThat(sample.get("kext").get("outcome").asText()).isEqualTo(sample.get("expected").asText());
             assertThat(sample.get("twin").get("verdict").asText()).isEqualTo("clean");
         }
     }

@@ -101,7 +101,8 @@ class LoadCommandTest {
         Cli.Result r = Cli.run("load", FailingStartKext.class.getName());
 
         assertThat(r.exitCode()).isEqualTo(ExitCodes.LOAD_FAILED);
-        assertThat(r.out()).contains("verdict: load-failed").contains("Kext com.example.failing-start did not start");
+        assertThat(r.out()).contains("verdict: load-failed").contains("Its start routine returned 0x5 (KERN_FAILURE)")
+                .containsOnlyOnce("Kext com.example.failing-start did not start");
     }
 
     @Test

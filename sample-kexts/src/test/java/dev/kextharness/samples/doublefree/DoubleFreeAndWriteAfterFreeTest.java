@@ -1,0 +1,99 @@
+package dev.kextharness.samples.doublefree;
+
+import dev.kextharness.junit.KextTest;
+import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.kext.LeakPolicy;
+import dev.kextharness.kernel.kext.LoadedKext;
+import dev.kextharness.kernel.ledger.CallSite;
+import dev.kextharness.kernel.panic.KernelPanic;
+import dev.kextharness.samples.CallSites;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static dev.kextharness.junit.KextAssertions.assertThat;
+import static dev.kextharness.junit.KextAssertions.assertThatPanics;
+import static dev.kextharness.samples.SourceLines.location;
+import static org.assertj.core.api.Assertions.assertThat;
+
+@KextTest(leakPolicy = LeakPolicy.PANIC)
+class DoubleFreeAndWriteAfterFreeTest {
+
+    @Test
+    void freeingAClosedSessionAgainPanicsWithXnusDoubleFreeMessage(Kernel kernel) {
+        LoadedKext kext = kernel.kextload(DoubleFreeKext.class);
+        SessionTable sessions = kext.service(SessionTable.class);
+        long session = sessions.open();
+        sessions.close(session);
+
+        KernelPanic panic = assertThatPanics(() -> kernel.kextunload(kext))
+                .hasPanicString(String.format("zfree: double free of %#x to zone kalloc.48", session))
+                .actual();
+
+        assertThat(panic.panicString()).endsWith("\n");
+        assertThat(panic.harnessNote()).as("XNU would not stop at the second free itself")
+                .contains("kalloc.48 has a per-CPU cache (zcache)")
+                .contains("Zone cache element was used after free!");
+        assertThat(sessionLines(kernel)).containsExactly(
+                String.format("session: opened %#x", session),
+                String.format("session: closed %#x", session),
+                String.format("session: freeing open session %#x", session));
+    }
+
+    @Test
+    void bothFreesAreTheKextsOwnCallSites(Kernel kernel) {
+        LoadedKext kext = kernel.kextload(DoubleFreeKext.class);
+        SessionTable sessions = kext.service(SessionTable.class);
+        sessions.close(sessions.open());
+
+        assertThatPanics(() -> kernel.kextunload(kext));
+
+        assertThat(CallSites.of(kernel.ledger(), kext.loadTag(), "_FREE")).extracting(CallSite::location)
+                .containsExactlyInAnyOrder(
+                        location(DoubleFreeKext.class, "close", "_FREE(session, M_TEMP);"),
+                        location(DoubleFreeKext.class, "stop", "_FREE(current, M_TEMP);"));
+    }
+
+    @Test
+    void aWriteAfterFreeIsCaughtWhenTheNextOpenGetsTheElementBack(Kernel kernel) {
+        LoadedKext kext = kernel.kextload(WriteAfterFreeKext.class);
+        SessionTable sessions = kext.service(SessionTable.class);
+        long session = sessions.open();
+        sessions.close(session);
+
+        KernelPanic panic = assertThatPanics(sessions::open).actual();
+
+        // The state word at offset 8 became 2: the low four bytes of the poison were overwritten.
+        long found = 0xdeadbeef00000002L;
+        assertThat(panic).hasPanicString(String.format("a freed zone element has been modified in zone kalloc.48: "
+                        + "expected 0xdeadbeefdeadbeef but found %#x, bits changed %#x, at offset 8 of 48 in element %#x, "
+                        + "cookies %#x %#x", found, 0xdeadbeefdeadbeefL ^ found, session,
+                kernel.zalloc().nopoisonCookie(), kernel.zalloc().poisonedCookie()));
+        assertThat(panic.harnessNote()).as("XNU itself catches it, at the reallocation").isNull();
+        assertThat(sessionLines(kernel)).as("the second open never returned").containsExactly(
+                String.format("session: opened %#x", session),
+                String.format("session: closed %#x", session));
+        assertThat(CallSites.of(kernel.ledger(), kext.loadTag(), "_MALLOC")).extracting(CallSite::location)
+                .containsExactly(location(WriteAfterFreeKext.class, "open", "long session = _MALLOC("));
+    }
+
+    @Test
+    void balancedTwinFreesEachSessionOnceAndNeverTouchesItAfter(Kernel kernel) {
+        LoadedKext kext = kernel.kextload(BalancedSessionKext.class);
+        SessionTable sessions = kext.service(SessionTable.class);
+        long first = sessions.open();
+        sessions.close(first);
+        long second = sessions.open();
+
+        kernel.kextunload(kext);
+
+        assertThat(second).as("the zone hands the freed element out again, unmodified").isEqualTo(first);
+        assertThat(kernel.panicked()).isFalse();
+        assertThat(kernel).hasNoLeaks();
+        assertThat(sessionLines(kernel)).last().isEqualTo(String.format("session: freeing open session %#x", second));
+    }
+
+    private static List<String> sessionLines(Kernel kernel) {
+        return kernel.log().lines().stream().map(l -> l.text()).filter(t -> t.startsWith("session: ")).toList();
+    }
+}
