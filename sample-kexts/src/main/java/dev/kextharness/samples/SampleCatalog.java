@@ -15,6 +15,9 @@ import dev.kextharness.samples.memleak.BalancedMemleakKext;
 import dev.kextharness.samples.memleak.MemleakKext;
 import dev.kextharness.samples.ostag.BalancedOSMallocTagKext;
 import dev.kextharness.samples.ostag.OSMallocTagLeakKext;
+import dev.kextharness.samples.slowleak.BalancedSlowLeakKext;
+import dev.kextharness.samples.slowleak.RequestService;
+import dev.kextharness.samples.slowleak.SlowLeakKext;
 import dev.kextharness.samples.wrongsize.BalancedKfreeKext;
 import dev.kextharness.samples.wrongsize.SameBucketKfreeKext;
 import dev.kextharness.samples.wrongsize.WrongZoneKfreeKext;
@@ -70,12 +73,22 @@ public final class SampleCatalog {
                     "Finish with a block before freeing it: a write after free corrupts an element the zone "
                             + "will hand to the next caller, and XNU panics when it does.",
                     Sample.Outcome.PANIC, SampleCatalog::openCloseAndOpenAgain),
+            new Sample("slowleak", "A slow kalloc.48 leak on every request (the 10.15.6 regression)",
+                    SlowLeakKext.class, BalancedSlowLeakKext.class,
+                    "Every kalloc a request makes needs its kfree when the request completes: a few bytes "
+                            + "per request add up until the zone map runs out.",
+                    Sample.Outcome.PANIC, SampleCatalog::thousandRequests),
             new Sample("ports", "Mach port leak hunted through a sysctl (port_tracer)",
                     LeakyPortInspectorKext.class, PortInspectorKext.class,
                     "A kext unregisters every sysctl OID it registered before stop returns: an OID left behind keeps "
                             + "a handler that points into the unloaded kext.",
                     Sample.Outcome.FINDING,
                     (kernel, kext) -> PortLeakStory.run(kernel, false, PortLeakStory.TASKS)));
+
+    /** Enough requests to see kalloc.48 grow in zprint, few enough for a demo. */
+    private static void thousandRequests(Kernel kernel, LoadedKext kext) {
+        kext.service(RequestService.class).handle(1000);
+    }
 
     /** One session opened and closed by a client. */
     private static void openAndCloseASession(Kernel kernel, LoadedKext kext) {

@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 import dev.kextharness.cli.ports.PortTracerCommand;
 import dev.kextharness.cli.ports.PortsCommand;
+import dev.kextharness.cli.soak.SoakCommand;
 import dev.kextharness.samples.Sample;
 import dev.kextharness.samples.SampleCatalog;
 
@@ -38,6 +39,7 @@ import java.util.Map;
                 SizeclassCommand.class,
                 PortsCommand.class,
                 PortTracerCommand.class,
+                SoakCommand.class,
                 CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footer = {"", "Start with: kext-harness demo"})

@@ -28,14 +28,14 @@ import java.util.stream.Collectors;
  * file, or a fully qualified class name (from {@code --classpath}, or the harness's own class
  * path). Anything it cannot resolve is a usage error naming what was tried.
  */
-final class KextResolver {
+public final class KextResolver {
     private final CommandLine commandLine;
 
-    KextResolver(CommandLine commandLine) {
+    public KextResolver(CommandLine commandLine) {
         this.commandLine = commandLine;
     }
 
-    KextTarget resolve(String argument, boolean twin, Path classpath, String className) {
+    public KextTarget resolve(String argument, boolean twin, Path classpath, String className) {
         if (argument.endsWith(".jar") || isFile(argument)) {
             requireNoTwin(twin, argument);
             return fromJar(Path.of(argument), className);

@@ -17,7 +17,7 @@ import dev.kextharness.samples.Sample;
  * @param jar      the jar source, or null
  * @param exercise what to do with it between load and unload
  */
-record KextTarget(String name, Sample sample, boolean twin, Class<? extends Kext> kext, KextSource jar,
+public record KextTarget(String name, Sample sample, boolean twin, Class<? extends Kext> kext, KextSource jar,
                   Sample.Exercise exercise) {
 
     static KextTarget sample(Sample sample, boolean twin) {

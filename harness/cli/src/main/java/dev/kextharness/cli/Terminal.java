@@ -12,7 +12,7 @@ import java.util.Map;
  * are a terminal; from JDK 22 on it is never null and {@code Console.isTerminal()} says so
  * instead. {@code NO_COLOR} and {@code TERM=dumb} turn colours off everywhere.
  */
-final class Terminal {
+public final class Terminal {
 
     private Terminal() {
     }
@@ -29,7 +29,7 @@ final class Terminal {
         return isTerminal(console) ? Ansi.ON : Ansi.OFF;
     }
 
-    static boolean isTerminal(Console console) {
+    public static boolean isTerminal(Console console) {
         if (console == null) {
             return false;
         }

@@ -265,8 +265,11 @@ public final class Kernel implements AutoCloseable {
     /** Everything live in the kernel now, grouped by call site, zone and tag. Stable. */
     public LedgerSnapshot snapshot() {
         LedgerSnapshot.Builder builder = new LedgerSnapshot.Builder();
-        zalloc.forEachLive((zone, addr, site, requested, aux) ->
-                builder.add(ledger.site(site), zone.name(), tagName(site, aux), requested, zone.elemSize(), addr));
+        zalloc.forEachLiveGroup(LedgerSnapshot.SAMPLE_ADDRESSES,
+                (zone, addr, site, requested, aux) ->
+                        builder.add(ledger.site(site), zone.name(), tagName(site, aux), requested, zone.elemSize(), addr),
+                (zone, site, count, requested, lowest) -> builder.addGroup(ledger.site(site), zone.name(),
+                        tagName(site, 0), count, requested, count * zone.elemSize(), lowest));
         for (VmMap map : new VmMap[]{kallocMap, kernelMap}) {
             for (VmMap.Entry e : map.entries()) {
                 if (e.kind != VmMap.Kind.KEXT && e.site >= 0) {
@@ -288,7 +291,7 @@ public final class Kernel implements AutoCloseable {
     public List<ZoneRow> zoneRows() {
         List<ZoneRow> rows = new ArrayList<>();
         for (Zone zone : zalloc.zones()) {
-            rows.add(new ZoneRow(zone.name(), zone.elemSize(), zone.curSize(), zone.maxSize(), zone.count(),
+            rows.add(new ZoneRow(zone.name(), zone.elemSize(), zone.mappedBytes(), zone.maxSize(), zone.count(),
                     zone.allocSize(), zone.totalAllocations() * zone.elemSize(), zone.freeBytes(), zone.exhaustible(),
                     zone.collectable()));
         }
@@ -496,6 +499,12 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
+    /** Bytes of zone memory a live process holds (0 once it has been killed). */
+    public long processKernelBytes(int pid) {
+        List<Long> held = procMemory.get(pid);
+        return held == null ? 0 : (long) held.size() * kalloc.zoneFor(4096).elemSize();
+    }
+
     private void reapProcess(Memorystatus.Proc proc) {
         Task task = ipc.task(proc.pid());
         if (task != null) {
@@ -513,9 +522,12 @@ public final class Kernel implements AutoCloseable {
         return Math.max(0, (config.physicalMemory() - zalloc.zoneMapSize() - kalloc.largeTotal()) >>> AddressSpace.PAGE_SHIFT);
     }
 
-    /** {@code kill_process_in_largest_zone()}: what the pageout GC thread does past the jetsam limit. */
+    /**
+     * {@code zone_gc(TRUE)}: what the pageout GC thread does past the jetsam limit. As in XNU,
+     * {@code kill_process_in_largest_zone()} logs and kills first; the collection that follows
+     * reclaims the free chunks, the victim's among them, and brings the map's size down.
+     */
     private void killProcessInLargestZone() {
-        zalloc.zoneGc();
         Zone largest = zalloc.largestZone();
         log.printf(CFormat.format("zone_map_exhaustion: Zone map size %lld, capacity %lld [jetsam limit %d%%]",
                 zalloc.zoneMapSize(), zalloc.zoneMapCapacity(), zalloc.jetsamLimitPercent()));
@@ -525,6 +537,7 @@ public final class Kernel implements AutoCloseable {
         if (memorystatus.killOne("highwater") == null) {
             log.printf(CFormat.format("zone_map_exhaustion: Call to memorystatus failed, victim pid: %d", -1));
         }
+        zalloc.zoneGc();
     }
 
     @Override

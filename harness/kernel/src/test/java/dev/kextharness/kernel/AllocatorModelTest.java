@@ -431,10 +431,11 @@ class AllocatorModelTest {
             assertThat(zone.count()).as("%s count", zone.name()).isEqualTo(base[0] + delta[0]);
             assertThat(zone.totalAllocations()).as("%s allocations", zone.name()).isEqualTo(base[1] + delta[1]);
             assertThat(zone.curSize()).as("%s cur size", zone.name())
-                    .isGreaterThanOrEqualTo(zone.count() * zone.elemSize());
-            assertThat(zone.curSize() % zone.allocSize()).isZero();
+                    .isGreaterThanOrEqualTo(zone.count() * zone.elemSize())
+                    .isEqualTo(zone.mappedBytes() / zone.allocSize() * (zone.allocSize() / zone.elemSize()) * zone.elemSize());
+            assertThat(zone.mappedBytes() % zone.allocSize()).isZero();
         }
-        long zoneTotal = kernel.zalloc().zones().stream().mapToLong(Zone::curSize).sum();
+        long zoneTotal = kernel.zalloc().zones().stream().mapToLong(Zone::mappedBytes).sum();
         assertThat(kernel.zalloc().zoneMapSize()).isEqualTo(zoneTotal);
 
         long modelCount = 0;

@@ -58,6 +58,22 @@ public final class LedgerSnapshot {
             return this;
         }
 
+        /** Adds live blocks already summed by the allocator: {@code count} of them, with their lowest addresses. */
+        public Builder addGroup(CallSite site, String zone, String tag, long count, long requested, long wired,
+                                long[] addresses) {
+            String key = site.id() + "|" + zone + "|" + tag;
+            long[] t = totals.computeIfAbsent(key, k -> new long[3]);
+            t[0] += count;
+            t[1] += requested;
+            t[2] += wired;
+            identity.putIfAbsent(key, new Object[]{site, zone, tag});
+            List<Long> s = samples.computeIfAbsent(key, k -> new ArrayList<>());
+            for (long address : addresses) {
+                s.add(address);
+            }
+            return this;
+        }
+
         public LedgerSnapshot build() {
             List<Group> groups = new ArrayList<>();
             for (Map.Entry<String, long[]> e : totals.entrySet()) {

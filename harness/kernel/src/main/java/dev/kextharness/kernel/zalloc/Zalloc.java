@@ -153,6 +153,9 @@ public final class Zalloc {
                 return 0;
             }
         }
+        if (chunk.freeCount == chunk.capacity()) {
+            zone.emptyChunks--;
+        }
         int index = chunk.pop(site, requested);
         if (chunk.freeCount == 0) {
             zone.unlinkPartial(chunk);
@@ -197,8 +200,8 @@ public final class Zalloc {
             return new Element(chunk.zone, chunk.base + index * chunk.zone.elemSize, -1, 0, 0, false);
         }
         boolean live = chunk.isAllocated(index);
-        return new Element(chunk.zone, chunk.address(index), live ? chunk.slot[index] : -1,
-                live ? chunk.requested[index] : 0, live ? chunk.aux(index) : 0, live);
+        return new Element(chunk.zone, chunk.address(index), live ? chunk.site(index) : -1,
+                live ? chunk.requested(index) : 0, live ? chunk.aux(index) : 0, live);
     }
 
     /**
@@ -221,13 +224,16 @@ public final class Zalloc {
     public void zfreeChecked(Zone zone, long addr) {
         ZoneChunk chunk = map.chunkAt(addr);
         int index = elementIndex(chunk, addr);
-        int allocSite = chunk.slot[index];
-        ledger.freed(allocSite, chunk.requested[index]);
+        int allocSite = chunk.site(index);
+        ledger.freed(allocSite, chunk.requested(index));
         boolean wasFull = chunk.freeCount == 0;
         chunk.push(index);
         zone.count--;
         if (wasFull) {
             zone.linkPartial(chunk);
+        }
+        if (chunk.freeCount == chunk.capacity()) {
+            zone.emptyChunks++;
         }
         if (chunk.touched) {
             // Every free poisons (the harness behaves as with the -zp boot-arg), so that every write
@@ -371,10 +377,10 @@ public final class Zalloc {
     public long zoneGc() {
         long released = 0;
         for (Zone zone : zones) {
-            if (!zone.collectable) {
+            if (!zone.collectable || zone.emptyChunks == 0) {
                 continue;
             }
-            for (int i = zone.chunks.size() - 1; i >= 0; i--) {
+            for (int i = zone.chunks.size() - 1; i >= 0 && zone.emptyChunks > 0; i--) {
                 ZoneChunk chunk = zone.chunks.get(i);
                 if (chunk.freeCount == chunk.capacity()) {
                     zone.removeChunk(chunk);
@@ -409,13 +415,112 @@ public final class Zalloc {
                     continue;
                 }
                 for (int i = 0; i < chunk.capacity(); i++) {
-                    int site = chunk.slot[i];
-                    if (site >= 0) {
-                        visitor.visit(zone, chunk.address(i), site, chunk.requested[i], chunk.aux(i));
+                    if (chunk.isAllocated(i)) {
+                        visitor.visit(zone, chunk.address(i), chunk.site(i), chunk.requested(i), chunk.aux(i));
                     }
                 }
             }
         }
+    }
+
+    /**
+     * Visits the live elements summed per zone and call site: count, requested bytes and the
+     * lowest {@code sampleAddresses} addresses. Elements that carry an aux datum (an OSMalloc tag)
+     * are visited one by one instead, since the tag is part of what groups them. One pass over the
+     * chunks' metadata arrays, a few nanoseconds per element: the snapshot of a panic with 137
+     * million live elements costs well under a second.
+     */
+    public void forEachLiveGroup(int sampleAddresses, LiveElementVisitor tagged, LiveGroupVisitor groups) {
+        int sites = ledger.siteCount();
+        for (Zone zone : zones) {
+            if (zone.count == 0) {
+                continue;
+            }
+            long[] count = new long[sites];
+            long[] requested = new long[sites];
+            long[][] lowest = new long[sites][];
+            int[] kept = new int[sites];
+            for (ZoneChunk chunk : zone.chunks) {
+                if (chunk.freeCount != chunk.capacity()) {
+                    sumChunk(zone, chunk, count, requested, lowest, kept, sampleAddresses, tagged);
+                }
+            }
+            for (int site = 0; site < sites; site++) {
+                if (count[site] > 0) {
+                    groups.group(zone, site, count[site], requested[site], java.util.Arrays.copyOf(lowest[site], kept[site]));
+                }
+            }
+        }
+    }
+
+    /** Adds one chunk's live elements to the sums (a method of its own, so that the JIT compiles it whole). */
+    private static void sumChunk(Zone zone, ZoneChunk chunk, long[] count, long[] requested, long[][] lowest, int[] kept,
+                                 int max, LiveElementVisitor tagged) {
+        long elemSize = zone.elemSize;
+        int capacity = chunk.capacity();
+        if (chunk.uniform()) {
+            // One site and size for every live element: sum them at once, and look only at the first few
+            // live ones for the lowest addresses (addresses rise within a chunk).
+            int site = chunk.uniformSite();
+            long live = capacity - chunk.freeCount;
+            count[site] += live;
+            requested[site] += live * chunk.uniformRequested();
+            for (int i = 0, seen = 0; i < capacity && seen < max; i++) {
+                if (chunk.isAllocated(i)) {
+                    long address = chunk.base + i * elemSize;
+                    if (kept[site] == max && Long.compareUnsigned(address, lowest[site][max - 1]) >= 0) {
+                        break;
+                    }
+                    keepLowest(lowest, kept, site, address, max);
+                    seen++;
+                }
+            }
+            return;
+        }
+        for (int i = 0; i < capacity; i++) {
+            if (!chunk.isAllocated(i)) {
+                continue;
+            }
+            int site = chunk.site(i);
+            long address = chunk.base + i * elemSize;
+            long aux = chunk.aux(i);
+            if (aux != 0) {
+                tagged.visit(zone, address, site, chunk.requested(i), aux);
+                continue;
+            }
+            count[site]++;
+            requested[site] += chunk.requested(i);
+            if (kept[site] < max || Long.compareUnsigned(address, lowest[site][max - 1]) < 0) {
+                keepLowest(lowest, kept, site, address, max);
+            }
+        }
+    }
+
+    /** Keeps the {@code max} lowest addresses (unsigned) seen for a site, sorted. */
+    private static void keepLowest(long[][] lowest, int[] kept, int site, long address, int max) {
+        int n = kept[site];
+        long[] kept0 = lowest[site];
+        if (n == max && Long.compareUnsigned(address, kept0[n - 1]) >= 0) {
+            return;
+        }
+        if (kept0 == null) {
+            kept0 = lowest[site] = new long[Math.max(1, max)];
+        }
+        int at = n == max ? n - 1 : n;
+        while (at > 0 && Long.compareUnsigned(kept0[at - 1], address) > 0) {
+            kept0[at] = kept0[at - 1];
+            at--;
+        }
+        kept0[at] = address;
+        if (n < max) {
+            kept[site] = n + 1;
+        }
+    }
+
+    /** Receives the groups of {@link #forEachLiveGroup}. */
+    @FunctionalInterface
+    public interface LiveGroupVisitor {
+        void group(Zone zone, int site, long count, long requestedBytes, long[] lowestAddresses);
     }
 
     /** Receives live elements from {@link #forEachLive}. */

@@ -13,7 +13,10 @@ public final class Zone {
     final long allocSize;
     final int elemsPerChunk;
     long maxSize;
+    /** XNU's {@code cur_size}: bytes of the elements carved from the zone's chunks, free ones included. */
     long curSize;
+    /** Chunks whose elements are all free: what zone GC can give back. */
+    int emptyChunks;
     long count;
     long sumCount;
     boolean exhaustible;
@@ -50,9 +53,19 @@ public final class Zone {
         return maxSize;
     }
 
-    /** Bytes of zone map the zone holds, free elements included. */
+    /**
+     * XNU's {@code cur_size}: the bytes of every element carved from the zone's chunks, free ones
+     * included (zcram adds {@code elem_size} per element, so a kalloc.48 page counts 85 x 48 =
+     * 4080 bytes). The zone-map-exhaustion panic and its log lines print this, and the largest
+     * zone is the one with the most.
+     */
     public long curSize() {
         return curSize;
+    }
+
+    /** Bytes of zone map the zone's chunks take, whole pages (zprint's {@code mzi_cur_size}). */
+    public long mappedBytes() {
+        return (long) chunks.size() * allocSize;
     }
 
     /** Elements in use. */
@@ -114,7 +127,8 @@ public final class Zone {
     void addChunk(ZoneChunk chunk) {
         chunk.listIndex = chunks.size();
         chunks.add(chunk);
-        curSize += allocSize;
+        curSize += (long) elemsPerChunk * elemSize;
+        emptyChunks++;
         linkPartial(chunk);
     }
 
@@ -127,7 +141,8 @@ public final class Zone {
         if (chunk.inPartialList) {
             unlinkPartial(chunk);
         }
-        curSize -= allocSize;
+        curSize -= (long) elemsPerChunk * elemSize;
+        emptyChunks--;
     }
 
     @Override

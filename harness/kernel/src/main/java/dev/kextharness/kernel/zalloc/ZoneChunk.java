@@ -3,18 +3,36 @@ package dev.kextharness.kernel.zalloc;
 /**
  * One chunk of a zone ({@code alloc_size} bytes of the zone map, carved into elements) and the
  * ledger's metadata for each element, found from an address by arithmetic:
- * {@code index = (addr - base) / elemSize}. Per element it costs six bytes: the call site that
- * allocated it (or, when free, the link to the next free element) and the requested size.
+ * {@code index = (addr - base) / elemSize}.
+ *
+ * <p>Per element it keeps two bytes: a link that says whether the element is allocated and, when
+ * it is free, which free element comes next. Who allocated the live elements (call site and
+ * requested size) is kept once for the whole chunk as long as they all agree, which they do for
+ * a chunk filled by one call site, such as a leak's; the first element from another site or of
+ * another size gives the chunk per-element arrays (six bytes more an element), which it keeps:
+ * a chunk that mixed once is likely to mix again, and allocating the arrays anew each time it
+ * fills costs more than they save. Elements never handed out are taken in address order without a list.
  */
 final class ZoneChunk {
+    /** The link of an allocated element. */
+    private static final char ALLOCATED = 0xFFFF;
+    /** Links of free elements: 0 never handed out, otherwise the next free element's index + 2 (1 ends the list). */
+    private static final int LINK_BIAS = 2;
+
     final Zone zone;
     final long base;
-    /** Allocated: the site id (>= 0). Free: {@code -2 - next}, so -1 ends the free list. */
-    final int[] slot;
-    final char[] requested;
+    private final int capacity;
+    private final char[] link;
+    /** The site and requested size of every live element, while the chunk is uniform. */
+    private int uniformSite = -1;
+    private char uniformRequested;
+    /** Per-element site and requested size, once the chunk is mixed; null while it is uniform. */
+    private int[] sites;
+    private char[] requested;
     /** Per-element extra datum (an OSMalloc tag), allocated only when first needed. */
-    long[] aux;
-    int freeHead;
+    private long[] aux;
+    private int freeHead = -1;
+    private int fresh;
     int freeCount;
     /** Set once any page of the chunk has been written: until then no byte needs checking. */
     boolean touched;
@@ -25,19 +43,18 @@ final class ZoneChunk {
     boolean inPartialList;
 
     ZoneChunk(Zone zone, long base, int capacity) {
+        if (capacity >= ALLOCATED - LINK_BIAS) {
+            throw new IllegalArgumentException("a chunk of " + capacity + " elements is too many to link");
+        }
         this.zone = zone;
         this.base = base;
-        this.slot = new int[capacity];
-        this.requested = new char[capacity];
-        for (int i = 0; i < capacity; i++) {
-            slot[i] = -2 - (i + 1 < capacity ? i + 1 : -1);
-        }
-        this.freeHead = 0;
+        this.capacity = capacity;
+        this.link = new char[capacity];
         this.freeCount = capacity;
     }
 
     int capacity() {
-        return slot.length;
+        return capacity;
     }
 
     long address(int index) {
@@ -45,27 +62,78 @@ final class ZoneChunk {
     }
 
     boolean isAllocated(int index) {
-        return slot[index] >= 0;
+        return link[index] == ALLOCATED;
     }
 
-    /** Takes the head of the free list; the caller knows one is free. */
+    /** The call site of a live element. */
+    int site(int index) {
+        return sites != null ? sites[index] : uniformSite;
+    }
+
+    /** The requested size of a live element. */
+    int requested(int index) {
+        return sites != null ? requested[index] : uniformRequested;
+    }
+
+    /** True while every live element shares one site and size (and none carries an aux datum). */
+    boolean uniform() {
+        return sites == null && aux == null;
+    }
+
+    int uniformSite() {
+        return uniformSite;
+    }
+
+    int uniformRequested() {
+        return uniformRequested;
+    }
+
+    /** Takes a free element (the last freed, else the next never handed out); the caller knows one is free. */
     int pop(int site, long requestedSize) {
-        int index = freeHead;
-        freeHead = -2 - slot[index];
-        slot[index] = site;
-        requested[index] = (char) requestedSize;
+        int index;
+        if (freeHead >= 0) {
+            index = freeHead;
+            freeHead = link[index] - LINK_BIAS;
+        } else {
+            index = fresh++;
+        }
+        link[index] = ALLOCATED;
+        char size = (char) requestedSize;
+        if (sites == null) {
+            if (freeCount == capacity) {
+                uniformSite = site;
+                uniformRequested = size;
+            } else if (site != uniformSite || size != uniformRequested) {
+                inflate();
+            }
+        }
+        if (sites != null) {
+            sites[index] = site;
+            requested[index] = size;
+        }
         freeCount--;
         return index;
     }
 
+    /** Gives the chunk per-element arrays: a second site or size has arrived. */
+    private void inflate() {
+        sites = new int[capacity];
+        requested = new char[capacity];
+        for (int i = 0; i < capacity; i++) {
+            if (link[i] == ALLOCATED) {
+                sites[i] = uniformSite;
+                requested[i] = uniformRequested;
+            }
+        }
+    }
+
     void push(int index) {
-        slot[index] = -2 - freeHead;
-        requested[index] = 0;
+        link[index] = (char) (freeHead + LINK_BIAS);
+        freeHead = index;
+        freeCount++;
         if (aux != null) {
             aux[index] = 0;
         }
-        freeHead = index;
-        freeCount++;
     }
 
     long aux(int index) {
@@ -77,7 +145,7 @@ final class ZoneChunk {
             if (value == 0) {
                 return;
             }
-            aux = new long[slot.length];
+            aux = new long[capacity];
         }
         aux[index] = value;
     }

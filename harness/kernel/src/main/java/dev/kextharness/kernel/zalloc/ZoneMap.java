@@ -18,7 +18,12 @@ final class ZoneMap {
     final long base;
     final long capacity;
     private final ZoneChunk[][] pageTable;
-    /** Ranges returned by zone GC, by size, reused before fresh space. */
+    /**
+     * Ranges returned by zone GC, by size, reused before fresh space; a larger one is split when
+     * no range of the size asked is left. Neighbouring ranges are not merged, so a chunk of
+     * several pages can fail while single free pages remain (the source article's panic came
+     * while growing kalloc.12288, a zone of three-page chunks).
+     */
     private final Map<Long, ArrayDeque<Long>> freeRanges = new HashMap<>();
     private long next;
     private long size;
@@ -53,10 +58,26 @@ final class ZoneMap {
             addr = next;
             next += length;
         } else {
-            return 0;
+            addr = carve(length);
+            if (addr == 0) {
+                return 0; // no hole that large: KERN_NO_SPACE, whatever the free pages add up to
+            }
         }
         size += length;
         return addr;
+    }
+
+    /** Takes {@code length} bytes from the front of a larger free range, as vm_map_find_space would. */
+    private long carve(long length) {
+        for (Map.Entry<Long, ArrayDeque<Long>> e : freeRanges.entrySet()) {
+            long hole = e.getKey();
+            if (hole > length && !e.getValue().isEmpty()) {
+                long addr = e.getValue().pop();
+                freeRanges.computeIfAbsent(hole - length, k -> new ArrayDeque<>()).push(addr + length);
+                return addr;
+            }
+        }
+        return 0;
     }
 
     void release(long addr, long length) {

@@ -1,0 +1,286 @@
+package dev.kextharness.kernel.soak;
+
+import dev.kextharness.kernel.jetsam.Memorystatus;
+import dev.kextharness.kernel.ledger.CallSite;
+import dev.kextharness.kernel.soak.fixtures.BalancedPerRequestKext;
+import dev.kextharness.kernel.soak.fixtures.LeakPerRequestKext;
+import dev.kextharness.kernel.soak.fixtures.NoRequestKext;
+import dev.kextharness.kernel.soak.fixtures.ThrowingRequestKext;
+import dev.kextharness.kernel.zalloc.Zalloc;
+import dev.kextharness.kernel.zalloc.Zone;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The soak's whole path on a 256 MiB Mac (a 115 MiB zone map): the same code as the 32 GiB replay. */
+class SoakTest {
+    private static final long RAM = 256L << 20;
+    private static final long CAPACITY = 120586240; // CONFIG_ZONE_MAP_MIN
+    private static final Pattern PANIC = Pattern.compile("zalloc: zone map exhausted while allocating from zone (\\S+), "
+            + "likely due to memory leak in zone (\\S+) \\((\\d+) total bytes, (\\d+) elements allocated\\)");
+    private static final Pattern MAP_LINE = Pattern.compile(
+            "zone_map_exhaustion: Zone map size (\\d+), capacity (\\d+) \\[jetsam limit 95%]");
+
+    private static SoakResult toPanic;
+    private static List<String> streamed;
+
+    @BeforeAll
+    static void runToThePanic() {
+        streamed = new ArrayList<>();
+        toPanic = Soak.run(SoakConfig.defaults().withPhysicalMemory(RAM), LeakPerRequestKext.class, new SoakListener() {
+            @Override
+            public void line(TimelineLine line) {
+                streamed.add(line.render());
+            }
+        });
+    }
+
+    @Test
+    void endsInZallocsPanicNamingTheLargestZoneWithItsExactCounters() {
+        assertThat(toPanic.reason()).isEqualTo(SoakResult.StopReason.PANIC);
+        assertThat(toPanic.panic()).isNotNull().isSameAs(toPanic.kernel().panic());
+        Zalloc zalloc = toPanic.kernel().zalloc();
+        Zone kalloc48 = zalloc.zone("kalloc.48");
+        assertThat(zalloc.largestZone()).isSameAs(kalloc48);
+        Matcher m = PANIC.matcher(toPanic.panic().panicString());
+        assertThat(m.matches()).as(toPanic.panic().panicString()).isTrue();
+        Zone grown = zalloc.zone(m.group(1));
+        assertThat(grown).isNotNull();
+        assertThat(toPanic.panic().panicString()).isEqualTo("zalloc: zone map exhausted while allocating from zone "
+                + grown.name() + ", likely due to memory leak in zone kalloc.48 (" + kalloc48.curSize()
+                + " total bytes, " + kalloc48.count() + " elements allocated)");
+        // cur_size: 85 elements of 48 bytes carved from each page of the zone.
+        assertThat(kalloc48.curSize()).isEqualTo(kalloc48.mappedBytes() / 4096 * 85 * 48);
+        // The zone grown could not get a chunk: the map had no room for one, or (a chunk of several pages) no
+        // hole that size, the free pages being single pages that zone GC gave back.
+        assertThat(zalloc.zoneMapSize() + grown.allocSize() > CAPACITY || grown.allocSize() > 4096)
+                .as("%s needs %d bytes, the map has %d free", grown, grown.allocSize(), CAPACITY - zalloc.zoneMapSize())
+                .isTrue();
+        assertThat(toPanic.panic().panicLog()).contains("zalloc.c:3627").contains("Zone Name")
+                .contains("kalloc.48");
+
+        // Every record the kext leaked is a live kalloc.48 element the ledger counts.
+        assertThat(toPanic.leakZone()).isEqualTo("kalloc.48");
+        assertThat(toPanic.kextAllocations()).isEqualTo(toPanic.requests()).isEqualTo(toPanic.kextLive());
+        assertThat(toPanic.kernel().snapshot().kext("dev.kextharness.test.leakperrequest").count())
+                .isEqualTo(toPanic.kextLive());
+        assertThat(kalloc48.count()).isGreaterThanOrEqualTo(toPanic.kextLive());
+        // At 256 MiB the map holds about a million records (the 32 GiB replay: about 137 million).
+        assertThat(toPanic.kextLive()).isBetween(900_000L, 1_300_000L);
+        assertThat(streamed.get(streamed.size() - 1)).contains("panic(cpu 0 caller 0x")
+                .contains("\"" + toPanic.panic().panicString() + "\"");
+    }
+
+    @Test
+    void warnsWithTheThreeZoneMapExhaustionLinesOnceTheMapPassesTheJetsamLimit() {
+        List<TimelineLine> kernelLines = toPanic.timeline().stream().filter(l -> l.process().equals("kernel")).toList();
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i < kernelLines.size(); i++) {
+            if (kernelLines.get(i).message().startsWith("zone_map_exhaustion: Zone map size")) {
+                starts.add(i);
+            }
+        }
+        assertThat(starts).hasSizeGreaterThanOrEqualTo(3);
+        for (int i : starts) {
+            Matcher m = MAP_LINE.matcher(kernelLines.get(i).message());
+            assertThat(m.matches()).as(kernelLines.get(i).message()).isTrue();
+            assertThat(Long.parseLong(m.group(1))).isGreaterThan(CAPACITY * 95 / 100).isLessThanOrEqualTo(CAPACITY);
+            assertThat(Long.parseLong(m.group(2))).isEqualTo(CAPACITY);
+            assertThat(kernelLines.get(i + 1).message()).matches("zone_map_exhaustion: Largest zone kalloc\\.48, size \\d+");
+            assertThat(kernelLines.get(i + 2).message()).isEqualTo("zone_map_exhaustion: Nothing to do for the largest "
+                    + "zone [kalloc.48]. Waking up memorystatus thread.");
+            assertThat(kernelLines.get(i + 3).message()).matches(
+                    "\\d+\\.\\d{3} memorystatus: killing_highwater_process pid \\d+ \\[\\S+] \\(highwater -?\\d+\\) "
+                            + "\\d+KB - memorystatus_available_pages: \\d+"
+                            + "|zone_map_exhaustion: Call to memorystatus failed, victim pid: -1");
+        }
+        // The first warning comes with the first chunk past 95 %: before it, the map was at or under the limit.
+        TimelineLine first = kernelLines.get(starts.get(0));
+        long[] uptimes = toPanic.samples().uptimeNanos();
+        long[] sizes = toPanic.samples().zoneMapSize();
+        for (int i = 0; i < uptimes.length && uptimes[i] < first.uptimeNanos() - Background.TICK_NANOS; i++) {
+            assertThat(sizes[i]).isLessThanOrEqualTo(CAPACITY * 95 / 100 + 16384);
+        }
+        // Lines come out in time order, stamped with the simulated wall clock, and were streamed as written.
+        for (int i = 1; i < toPanic.timeline().size(); i++) {
+            assertThat(toPanic.timeline().get(i).uptimeNanos()).isGreaterThanOrEqualTo(
+                    toPanic.timeline().get(i - 1).uptimeNanos() - 1_000_000);
+        }
+        assertThat(streamed).isEqualTo(toPanic.timeline().stream().map(TimelineLine::render).toList());
+        assertThat(streamed.get(starts.get(0) + 1)).matches(
+                "20\\d\\d-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{6}\\+0100 kernel zone_map_exhaustion: .*");
+    }
+
+    @Test
+    void killsProcessesLowestBandFirstAndEachKillFreesWhatTheProcessHeld() {
+        List<JetsamKill> kills = toPanic.kills();
+        assertThat(kills).hasSizeGreaterThanOrEqualTo(3);
+        List<Memorystatus.Proc> boot = new ArrayList<>(Memorystatus.catalinaBootProcesses());
+        boot.sort(Comparator.comparingInt(Memorystatus.Proc::priority)
+                .thenComparing(Comparator.comparingLong(Memorystatus.Proc::footprintBytes).reversed()));
+        assertThat(kills).extracting(JetsamKill::name)
+                .isEqualTo(boot.subList(0, kills.size()).stream().map(Memorystatus.Proc::name).toList());
+        assertThat(kills.get(0).name()).isEqualTo("photoanalysisd");
+        assertThat(kills.get(1).name()).isEqualTo("lsd");
+        for (JetsamKill kill : kills) {
+            // The kill line comes before the reaping: what it held is one kalloc.4096 block per 4 MiB of footprint.
+            assertThat(kill.kernelBytes()).isEqualTo(Math.max(1, kill.footprintBytes() >>> 22) * 4096);
+            assertThat(toPanic.kernel().processKernelBytes(kill.pid())).isZero();
+        }
+        for (int i = 1; i < kills.size(); i++) {
+            assertThat(kills.get(i).uptimeNanos()).isGreaterThan(kills.get(i - 1).uptimeNanos());
+        }
+        // Survivors still hold theirs, and the ledger's site for process memory counts exactly them.
+        List<Memorystatus.Proc> survivors = toPanic.kernel().memorystatus().processes();
+        assertThat(survivors).hasSize(10 - kills.size());
+        long survivorBlocks = survivors.stream().mapToLong(p -> Math.max(1, p.footprintBytes() >>> 22)).sum();
+        assertThat(toPanic.kernel().ledger().liveCount(procSite(toPanic))).isEqualTo(survivorBlocks);
+
+        // Each kill is followed by the user-space jetsam report, as the source article's log shows.
+        List<TimelineLine> timeline = toPanic.timeline();
+        int lsd = -1;
+        for (int i = 0; i < timeline.size(); i++) {
+            if (timeline.get(i).message().contains("killing_highwater_process pid 415 [lsd] (highwater 3) 107552KB")) {
+                lsd = i;
+            }
+        }
+        assertThat(lsd).isNotNegative();
+        assertThat(timeline.subList(lsd + 1, lsd + 6)).extracting(l -> l.process() + " " + l.message()).containsExactly(
+                "com.apple.MemoryMonitor plugin UserEventAgent MemoryMonitor kernel jetsam snapshot note received",
+                "osanalyticshelper extending prolongation transaction timer",
+                "osanalyticshelper Attempting to write jetsam report",
+                "OSAnalytics Process lsd [415] killed by jetsam reason highwater",
+                "OSAnalytics Tagging submission policy as alternate for logtype:298");
+        assertThat(timeline.get(lsd + 4).uptimeNanos() - timeline.get(lsd).uptimeNanos()).isEqualTo(628_000);
+    }
+
+    @Test
+    void samplesStayWithinTheirBoundAndEndAtThePanic() {
+        SoakSamples samples = toPanic.samples();
+        assertThat(samples.size()).isBetween(100, 2 * SoakConfig.DEFAULT_MAX_SAMPLES);
+        long[] uptime = samples.uptimeNanos();
+        for (int i = 1; i < uptime.length; i++) {
+            assertThat(uptime[i]).isGreaterThan(uptime[i - 1]);
+        }
+        assertThat(uptime[uptime.length - 1]).isEqualTo(toPanic.uptimeNanos());
+        long[] map = samples.zoneMapSize();
+        assertThat(map[map.length - 1]).isEqualTo(toPanic.kernel().zalloc().zoneMapSize());
+        long[] kalloc48 = samples.zoneSize("kalloc.48");
+        assertThat(kalloc48[kalloc48.length - 1]).isEqualTo(toPanic.kernel().zalloc().zone("kalloc.48").curSize());
+        assertThat(kalloc48[kalloc48.length - 1]).isGreaterThan(kalloc48[0]);
+        assertThatThrownBy(() -> samples.zoneSize("no.such.zone")).hasMessageContaining("no zone no.such.zone");
+    }
+
+    @Test
+    void stopsAfterTheNumberOfAllocationsAsked() {
+        SoakResult r = Soak.run(SoakConfig.defaults().withPhysicalMemory(RAM).withUntil(Until.parse("100k")),
+                LeakPerRequestKext.class, SoakListener.NONE);
+        assertThat(r.reason()).isEqualTo(SoakResult.StopReason.UNTIL);
+        assertThat(r.kextAllocations()).isEqualTo(100_000);
+        assertThat(r.kextLive()).isEqualTo(100_000);
+        assertThat(r.panic()).isNull();
+        assertThat(r.message()).contains("100000 allocations");
+        // 110 requests a simulated second: 909 s for 100,000 of them.
+        assertThat(r.uptimeNanos() - 10_000_000_000L).isBetween(908_000_000_000L, 910_000_000_000L);
+    }
+
+    @Test
+    void stopsWhenTheZoneMapReachesTheFractionAsked() {
+        SoakResult r = Soak.run(SoakConfig.defaults().withPhysicalMemory(RAM).withUntil(Until.parse("80%"))
+                        .withRate(5000).withLeakZone("kalloc.64"),
+                LeakPerRequestKext.class, SoakListener.NONE);
+        assertThat(r.reason()).isEqualTo(SoakResult.StopReason.UNTIL);
+        long size = r.kernel().zalloc().zoneMapSize();
+        assertThat(size).isGreaterThanOrEqualTo((long) Math.ceil(0.8 * CAPACITY)).isLessThan(CAPACITY * 81 / 100);
+        assertThat(r.leakZone()).isEqualTo("kalloc.64");
+        assertThat(r.kills()).isEmpty();
+        assertThat(r.panic()).isNull();
+    }
+
+    @Test
+    void aBalancedKextStallsInsteadOfRunningForever() {
+        SoakResult r = Soak.run(SoakConfig.defaults().withPhysicalMemory(RAM).withRate(1_000_000),
+                BalancedPerRequestKext.class, SoakListener.NONE);
+        assertThat(r.reason()).isEqualTo(SoakResult.StopReason.STALLED);
+        assertThat(r.kextLive()).isZero();
+        // Two windows of requests, in steps of a simulated millisecond (1000 requests).
+        assertThat(r.requests()).isBetween(2 * Soak.STALL_WINDOW, 2 * Soak.STALL_WINDOW + 999);
+        assertThat(r.message()).contains("would never run out");
+        assertThat(r.panic()).isNull();
+    }
+
+    @Test
+    void aKextWhoseRequestMethodThrowsEndsTheSoakNotTheHarness() {
+        SoakResult r = Soak.run(SoakConfig.defaults().withPhysicalMemory(RAM), ThrowingRequestKext.class,
+                SoakListener.NONE);
+        assertThat(r.reason()).isEqualTo(SoakResult.StopReason.KEXT_FAILED);
+        assertThat(r.message()).contains("request queue corrupted");
+        assertThat(r.kernel().panicked()).isFalse();
+    }
+
+    @Test
+    void aKextWithoutARequestMethodIsRefusedWithTheRemedy() {
+        assertThatThrownBy(() -> Soak.run(SoakConfig.defaults().withPhysicalMemory(RAM), NoRequestKext.class,
+                SoakListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("NoRequestKext has no request method")
+                .hasMessageContaining("handle(int requests)");
+    }
+
+    @Test
+    void untilAcceptsPanicCountsAndFractionsAndNamesWhatItTakes() {
+        assertThat(Until.parse("panic")).isInstanceOf(Until.Panic.class);
+        assertThat(Until.parse("1_000_000")).isEqualTo(new Until.Allocations(1_000_000));
+        assertThat(Until.parse("5M")).isEqualTo(new Until.Allocations(5_000_000));
+        assertThat(Until.parse("0.5")).isEqualTo(new Until.MapFraction(0.5));
+        assertThat(Until.parse("97.5%")).isEqualTo(new Until.MapFraction(0.975));
+        for (String bad : new String[]{"soon", "", "1.5", "0", "150%", "-3"}) {
+            assertThatThrownBy(() -> Until.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("--until ");
+        }
+        assertThatThrownBy(() -> Until.parse("soon")).hasMessage("--until takes 'panic', a number of allocations "
+                + "(such as 1000000 or 5M) or a fraction of the zone map (such as 0.5 or 50%), not 'soon'");
+    }
+
+    @Test
+    void badSettingsAreRefusedWithOneLineNamingTheOption() {
+        SoakConfig c = SoakConfig.defaults();
+        assertThatThrownBy(() -> c.withRate(0)).hasMessageStartingWith("--rate must be");
+        assertThatThrownBy(() -> c.withLeakZone("kalloc.47")).hasMessageStartingWith("--zone must be one of the kalloc "
+                + "zones (kalloc.16, kalloc.32, kalloc.48,").hasMessageEndingWith("not 'kalloc.47'");
+        assertThatThrownBy(() -> c.withJetsamLimitPercent(0)).hasMessageContaining("1..100");
+        assertThatThrownBy(() -> c.withPhysicalMemory(1L << 20)).hasMessageContaining("256 MiB");
+        assertThatThrownBy(() -> c.withMaxSamples(3)).hasMessageStartingWith("--max-points");
+        assertThat(c.withLeakZone("kalloc.64").recordSize()).isEqualTo(64);
+    }
+
+    @Test
+    void heapEstimateCoversTheMeasuredPeakAndGrowsWithTheMap() {
+        long at32g = Soak.estimatedHeapBytes(SoakConfig.defaults());
+        // Measured peak heap of the 32 GiB soak: 0.6 GiB (src/docs/soak.md).
+        assertThat(at32g).isBetween(600L << 20, 900L << 20);
+        assertThat(Soak.estimatedHeapBytes(SoakConfig.defaults().withPhysicalMemory(64L << 30)))
+                .isGreaterThan(2 * at32g - (64L << 20) - 1);
+        // Smaller records: more elements, and links, per page.
+        assertThat(Soak.estimatedHeapBytes(SoakConfig.defaults().withLeakZone("kalloc.16"))).isGreaterThan(at32g);
+        assertThat(Soak.estimatedHeapBytes(SoakConfig.defaults().withBackground(false))).isGreaterThan(at32g);
+    }
+
+    private static int procSite(SoakResult r) {
+        for (int i = 0; i < r.kernel().ledger().siteCount(); i++) {
+            CallSite site = r.kernel().ledger().site(i);
+            if (site.methodName().equals("proc_alloc")) {
+                return i;
+            }
+        }
+        throw new AssertionError("no proc_alloc site");
+    }
+}
