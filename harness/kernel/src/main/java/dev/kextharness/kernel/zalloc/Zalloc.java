@@ -298,15 +298,14 @@ public final class Zalloc {
     }
 
     private void checkPoison(Zone zone, long addr, int site) {
-        for (long offset = 0; offset + 8 <= zone.elemSize; offset += 8) {
+        long offset = memory.firstUnpoisonedWord(addr, zone.elemSize);
+        if (offset >= 0) {
             long found = memory.load(addr + offset, 8);
-            if (found != SparseMemory.ZP_POISON) {
-                throw panicker.kernel("osfmk/kern/zalloc.c", 0, site, CFormat.format(
-                        "a freed zone element has been modified in zone %s: expected %p but found %p, bits changed %p, "
-                                + "at offset %d of %d in element %p, cookies %p %p",
-                        zone.name, SparseMemory.ZP_POISON, found, SparseMemory.ZP_POISON ^ found,
-                        (int) offset, (int) zone.elemSize, addr, nopoisonCookie, poisonedCookie));
-            }
+            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site, CFormat.format(
+                    "a freed zone element has been modified in zone %s: expected %p but found %p, bits changed %p, "
+                            + "at offset %d of %d in element %p, cookies %p %p",
+                    zone.name, SparseMemory.ZP_POISON, found, SparseMemory.ZP_POISON ^ found,
+                    (int) offset, (int) zone.elemSize, addr, nopoisonCookie, poisonedCookie));
         }
     }
 
