@@ -184,7 +184,7 @@ public final class Kernel implements AutoCloseable {
      * silence. Called by the kext manager after a successful stop or a failed start.
      */
     public void judgeUnload(LoadedKext kext, boolean startFailed) {
-        LeakReport report = new LeakReport(kext.bundleId(), snapshot().kext(kext.loadTag()),
+        LeakReport report = new LeakReport(kext.bundleId(), snapshotOfKext(kext.loadTag()),
                 ledger.findingsOfKext(kext.loadTag()));
         reports.put(kext.loadTag(), report);
         if (report.isClean()) {
@@ -226,6 +226,18 @@ public final class Kernel implements AutoCloseable {
             }
         }
         return builder.build();
+    }
+
+    /**
+     * What the kext with this load tag holds now. The ledger's per-site counters say at once
+     * whether it holds anything, so a kext that freed everything costs no walk over the kernel's
+     * live elements. Stable.
+     */
+    public LedgerSnapshot snapshotOfKext(int loadTag) {
+        if (ledger.counting() && ledger.liveCountOfKext(loadTag) == 0) {
+            return LedgerSnapshot.empty();
+        }
+        return snapshot().kext(loadTag);
     }
 
     private String tagName(int site, long aux) {

@@ -111,6 +111,18 @@ class LeakVerdictTest {
     }
 
     @Test
+    void anUntrackedLedgerStillFindsTheLeakByWalkingTheLiveBlocks() {
+        Kernel kernel = boot(LeakPolicy.FAIL);
+        kernel.ledger().stopCounting();
+        LoadedKext kext = kernel.kextload(MemleakKext.class);
+
+        assertThat(kernel.ledger().liveCountOfKext(kext.loadTag())).as("no counting").isZero();
+        assertThatThrownBy(() -> kernel.kextunload(kext))
+                .isInstanceOf(KextLeakError.class)
+                .hasMessageStartingWith("KEXT LEAK: cn.junkman.kext-memleak: 1 allocation (1 byte) outstanding at unload");
+    }
+
+    @Test
     void reportAsJsonCarriesAStableSignaturePerSite() {
         Kernel kernel = boot(LeakPolicy.XNU);
         LoadedKext kext = kernel.kextload(MemleakKext.class);
