@@ -88,7 +88,7 @@ public final class Kernel implements AutoCloseable {
 
         // vm_mem_bootstrap: the zone map is sized from RAM (or the zsize boot-arg), kalloc_map is 1/32 of RAM.
         long zoneMapCapacity = config.zoneMapSize() > 0
-                ? AddressSpace.roundPage(config.zoneMapSize())
+                ? Zalloc.zoneMapCapacityFor(ram, config.zoneMapSize())
                 : Zalloc.zoneMapCapacityFor(ram);
         memory = new SparseMemory(AddressSpace.ZONE_MAP_BASE, AddressSpace.ZONE_MAP_BASE + zoneMapCapacity);
         kallocMap = new VmMap("kalloc_map", 0xffffff801f8a2d40L, AddressSpace.KALLOC_MAP_BASE,

@@ -61,6 +61,11 @@ public final class Zalloc {
         return ZoneMap.capacityFor(physicalMemory);
     }
 
+    /** The zone map capacity for the {@code zsize} boot-arg, clamped as XNU clamps it. */
+    public static long zoneMapCapacityFor(long physicalMemory, long zsize) {
+        return ZoneMap.capacityFor(physicalMemory, zsize);
+    }
+
     public void setPressureHandler(PressureHandler handler) {
         this.pressureHandler = handler;
     }
