@@ -85,7 +85,7 @@ public final class IOKitAllocators {
             long adjustedSize = size + HEADER + alignMask;
             long allocation = adjustedSize >= AddressSpace.PAGE_SIZE
                     ? kmemAlloc(adjustedSize, 0, site, size)
-                    : kalloc.kalloc(adjustedSize, true, site, size);
+                    : kalloc.kallocPadded(adjustedSize, size, site);
             if (allocation == 0) {
                 return 0;
             }
@@ -110,7 +110,7 @@ public final class IOKitAllocators {
             long allocation = memory.load(addr - HEADER + 8, 8);
             checkUserSize(allocation, size, site, "IOFreeAligned");
             if (adjustedSize >= AddressSpace.PAGE_SIZE) {
-                kmemFree(allocation, adjustedSize, site, "IOFreeAligned");
+                kmemFree(allocation, size, site, "IOFreeAligned"); // the entry knows its pages; check the caller's size
             } else {
                 kalloc.kfree(allocation, adjustedSize, site);
             }
@@ -140,7 +140,7 @@ public final class IOKitAllocators {
         } else {
             long alignMask = align - 1;
             long adjustedSize = 2 * size + HEADER + alignMask;
-            long allocation = kalloc.kalloc(adjustedSize, true, site, size);
+            long allocation = kalloc.kallocPadded(adjustedSize, size, site);
             if (allocation == 0) {
                 return 0;
             }
@@ -206,15 +206,17 @@ public final class IOKitAllocators {
         pageableAllocation -= size;
     }
 
+    /** Whole pages for {@code size} bytes; the ledger counts the {@code userSize} the caller asked for. */
     private long kmemAlloc(long size, long align, int site, long userSize) {
-        VmMap.Entry entry = kernelMap.allocate(size, align, VmMap.Kind.KMEM, size, site, userSize);
+        VmMap.Entry entry = kernelMap.allocate(size, align, VmMap.Kind.KMEM, userSize, site, userSize);
         if (entry == null) {
             return 0;
         }
-        ledger.allocated(site, size);
+        ledger.allocated(site, userSize);
         return entry.start;
     }
 
+    /** Frees the page entry at {@code addr}; {@code size} is the caller's, checked against what it asked for. */
     private void kmemFree(long addr, long size, int site, String function) {
         VmMap.Entry entry = kernelMap.entryAt(addr);
         if (entry == null || entry.kind != VmMap.Kind.KMEM) {

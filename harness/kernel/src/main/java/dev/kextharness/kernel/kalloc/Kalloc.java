@@ -124,6 +124,22 @@ public final class Kalloc {
         return kallocLarge(size, site, aux);
     }
 
+    /**
+     * A zone element of {@code size} bytes that the ledger counts as the {@code requested} bytes the
+     * caller asked for (also kept as the aux datum): IOKit's aligned and contiguous blocks, whose
+     * kalloc request adds a header and alignment slack to the caller's size. Always zone backed.
+     */
+    public long kallocPadded(long size, long requested, int site) {
+        if (size < 0 || size >= KALLOC_MAX_PREROUNDED) {
+            throw new IllegalArgumentException("a padded block of " + size + " bytes is not zone backed");
+        }
+        long addr = zalloc.zalloc(zoneFor(size), site, requested, true);
+        if (addr != 0) {
+            zalloc.setAux(addr, requested);
+        }
+        return addr;
+    }
+
     private long kallocLarge(long size, int site, long aux) {
         long rounded = AddressSpace.roundPage(size);
         if (rounded == 0 || rounded < size || Long.compareUnsigned(rounded, wiredExtentLimit) > 0) {
@@ -270,7 +286,7 @@ public final class Kalloc {
                     "%s(%p) frees memory allocated by %s at %s; free it with %s. Real XNU stays silent "
                             + "(both end in kfree), but the pairing is wrong and breaks on other kernels.",
                     free.function(), addr, alloc.function(), alloc.location(), alloc.family().deallocator())));
-        } else if (freedSize >= 0 && freedSize != requested && zone != null) {
+        } else if (freedSize >= 0 && freedSize != requested && zone != null && !ledger.family(freeSite).padded()) {
             var alloc = ledger.site(allocSite);
             var free = ledger.site(freeSite);
             ledger.report(new Finding(Finding.Kind.SIZE_MISMATCH, free, addr, CFormat.format(
