@@ -43,6 +43,8 @@ public final class Kalloc {
     private final long wiredExtentLimit;
     private boolean fellBack;
     private final dev.kextharness.kernel.log.KernelLog log;
+    /** What the last zone free freed (the kernel runs on one thread at a time). */
+    private final Zalloc.Freed freed = new Zalloc.Freed();
 
     private long largeInuse;
     private long largeTotal;
@@ -178,10 +180,8 @@ public final class Kalloc {
     public void kfree(long addr, long size, int site) {
         if (size >= 0 && size < KALLOC_MAX_PREROUNDED) {
             Zone zone = zoneFor(size);
-            zalloc.checkFree(zone, addr, site);
-            Zalloc.Element element = zalloc.element(addr);
-            checkFamilyAndSize(element.site(), site, addr, element.requested(), size, zone.name());
-            zalloc.zfreeChecked(zone, addr);
+            zalloc.zfree(zone, addr, site, freed);
+            checkFamilyAndSize(freed.site(), site, addr, freed.requested(), size, zone.name());
             return;
         }
         kfreeLarge(addr, size, site);
@@ -231,10 +231,8 @@ public final class Kalloc {
         }
         Zone zone = zalloc.zoneOf(addr);
         if (zone != null) {
-            zalloc.checkFree(zone, addr, site);
-            Zalloc.Element element = zalloc.element(addr);
-            checkFamilyAndSize(element.site(), site, addr, element.requested(), -1, zone.name());
-            zalloc.zfreeChecked(zone, addr);
+            zalloc.zfree(zone, addr, site, freed);
+            checkFamilyAndSize(freed.site(), site, addr, freed.requested(), -1, zone.name());
             return zone.elemSize();
         }
         VmMap map = kallocMap.inRange(addr) ? kallocMap : kernelMap;

@@ -219,13 +219,43 @@ public final class Zalloc {
     public record Element(Zone zone, long address, int site, long requested, long aux, boolean live) {
     }
 
+    /** What {@link #zfree} freed, for the caller's findings: the allocating site and the requested size. */
+    public static final class Freed {
+        private int site;
+        private long requested;
+
+        public int site() {
+            return site;
+        }
+
+        public long requested() {
+            return requested;
+        }
+    }
+
+    /**
+     * {@code zfree(zone, addr)}: XNU's checks ({@link #checkFree}), then the free, with one lookup
+     * of the element's chunk. Tells {@code freed} what the element held.
+     */
+    public void zfree(Zone zone, long addr, int site, Freed freed) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        checkFree(chunk, zone, addr, site);
+        int index = elementIndex(chunk, addr);
+        freed.site = chunk.slot[index];
+        freed.requested = chunk.requested[index];
+        free(chunk, zone, addr, index);
+    }
+
     /**
      * Frees a live element, checked by the caller ({@link #checkFree}); records the ledger change
      * and poisons what is there.
      */
     public void zfreeChecked(Zone zone, long addr) {
         ZoneChunk chunk = map.chunkAt(addr);
-        int index = elementIndex(chunk, addr);
+        free(chunk, zone, addr, elementIndex(chunk, addr));
+    }
+
+    private void free(ZoneChunk chunk, Zone zone, long addr, int index) {
         int allocSite = chunk.slot[index];
         ledger.freed(allocSite, chunk.requested[index]);
         boolean wasFull = chunk.freeCount == 0;
@@ -246,7 +276,10 @@ public final class Zalloc {
      * owned by this zone, at an element boundary, not already free. Panics on failure.
      */
     public void checkFree(Zone zone, long addr, int site) {
-        ZoneChunk chunk = map.chunkAt(addr);
+        checkFree(map.chunkAt(addr), zone, addr, site);
+    }
+
+    private void checkFree(ZoneChunk chunk, Zone zone, long addr, int site) {
         if (chunk == null) {
             if (addr == 0) {
                 throw Traps.pageFault(panicker, site, 0);
