@@ -32,6 +32,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code kallocKfree} with {@code config=tracked}: {@link KernelConfig#defaults()}, findings on;</li>
  *   <li>{@code kallocKfree} with {@code config=findingsOff}: the same kernel, harness findings off
  *       (the family and size checks of every kfree are skipped; the ledger still counts);</li>
+ *   <li>{@code kallocKfree} with {@code config=untracked}: findings off and the ledger's per-site
+ *       counting stopped ({@code Ledger.stopCounting()}): the kernel without tracking, zalloc's and
+ *       kalloc's own work only;</li>
  *   <li>{@code rawFreeList}: a hand-written segregated free list over a {@code long[]}, same
  *       sequence and ring: the floor of a pop and a push, with no kernel at all.</li>
  * </ul>
@@ -64,10 +67,10 @@ public class KallocBenchmark {
     @State(Scope.Thread)
     public static class KernelRing {
         /**
-         * {@code tracked}: the default configuration. {@code findingsOff}: findings disabled, the
-         * lightest configuration the kernel has today.
+         * {@code tracked}: the default configuration. {@code findingsOff}: findings disabled.
+         * {@code untracked}: findings disabled and the ledger's counting stopped.
          */
-        @Param({"tracked", "findingsOff"})
+        @Param({"tracked", "findingsOff", "untracked"})
         public String config;
 
         /**
@@ -92,10 +95,13 @@ public class KallocBenchmark {
         public void boot() {
             KernelConfig kernelConfig = switch (config) {
                 case "tracked" -> KernelConfig.defaults();
-                case "findingsOff" -> KernelConfig.defaults().withFindings(false);
+                case "findingsOff", "untracked" -> KernelConfig.defaults().withFindings(false);
                 default -> throw new IllegalArgumentException("unknown config " + config);
             };
             kernel = Kernel.boot(kernelConfig);
+            if (config.equals("untracked")) {
+                kernel.ledger().stopCounting();
+            }
             kalloc = kernel.kalloc();
             allocSite = kernel.kernelSite("kalloc", "KallocBenchmark");
             freeSite = kernel.kernelSite("kfree", "KallocBenchmark");
@@ -133,10 +139,15 @@ public class KallocBenchmark {
             return addr;
         }
 
+        /** The benchmark's live blocks, found by walking the zones (so also when the ledger does not count). */
+        long liveBlocks() {
+            return kernel.snapshot().filter(g -> g.site().id() == allocSite).count();
+        }
+
         /** Sanity at the end of a trial: nothing panicked, nothing was reported, nothing leaked. */
         @TearDown(Level.Trial)
         public void check() {
-            long live = kernel.ledger().liveCount(allocSite);
+            long live = liveBlocks();
             if (kernel.panicked() || live != LIVE || !kernel.ledger().findings().isEmpty()) {
                 throw new IllegalStateException("broken workload: panicked=" + kernel.panicked() + ", live="
                         + live + " (expected " + LIVE + "), findings=" + kernel.ledger().findings());

@@ -1,6 +1,7 @@
 package dev.kextharness.bench;
 
 import dev.kextharness.kernel.kalloc.Kalloc;
+import dev.kextharness.kernel.ledger.LeakReport;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
@@ -30,7 +31,7 @@ class BenchmarkWorkloadTest {
 
     @Test
     void kernelRingKeepsExactlyLiveBlocksWithoutFindings() {
-        for (String config : new String[]{"tracked", "findingsOff"}) {
+        for (String config : new String[]{"tracked", "findingsOff", "untracked"}) {
             for (boolean touch : new boolean[]{false, true}) {
                 runRing(config, touch);
             }
@@ -49,6 +50,9 @@ class BenchmarkWorkloadTest {
             assertThat(ring.kalloc.kallocSize(addr)).isEqualTo(ring.kalloc.bucketSize(size));
         }
         ring.check(); // throws on a panic, a finding, or a live count other than LIVE
+        assertThat(ring.kernel.ledger().counting()).isEqualTo(!config.equals("untracked"));
+        assertThat(ring.kernel.ledger().liveCount(ring.allocSite))
+                .isEqualTo(config.equals("untracked") ? 0 : KallocBenchmark.LIVE);
         assertThat(distinct(ring.ring)).isEqualTo(KallocBenchmark.LIVE);
         int pages = ring.kernel.memory().materializedPages();
         if (touch) {
@@ -80,5 +84,14 @@ class BenchmarkWorkloadTest {
 
     private static long distinct(long[] addresses) {
         return java.util.Arrays.stream(addresses).distinct().count();
+    }
+
+    @Test
+    void kextCycleLoadsAndUnloadsTheSmallKextCleanly() {
+        for (int i = 0; i < 3; i++) {
+            LeakReport verdict = KextCycleBenchmark.cycle();
+            assertThat(verdict.bundleId()).isEqualTo("dev.kextharness.bench.small");
+            assertThat(verdict.isClean()).isTrue();
+        }
     }
 }

@@ -102,7 +102,7 @@ public final class Kernel implements AutoCloseable {
 
         // vm_mem_bootstrap: the zone map is sized from RAM (or the zsize boot-arg), kalloc_map is 1/32 of RAM.
         long zoneMapCapacity = config.zoneMapSize() > 0
-                ? AddressSpace.roundPage(config.zoneMapSize())
+                ? Zalloc.zoneMapCapacityFor(ram, config.zoneMapSize())
                 : Zalloc.zoneMapCapacityFor(ram);
         memory = new SparseMemory(AddressSpace.ZONE_MAP_BASE, AddressSpace.ZONE_MAP_BASE + zoneMapCapacity);
         kallocMap = new VmMap("kalloc_map", 0xffffff801f8a2d40L, AddressSpace.KALLOC_MAP_BASE,
@@ -207,7 +207,7 @@ public final class Kernel implements AutoCloseable {
      */
     public void judgeUnload(LoadedKext kext, boolean startFailed) {
         reportLingeringOids(kext);
-        LeakReport report = new LeakReport(kext.bundleId(), snapshot().kext(kext.loadTag()),
+        LeakReport report = new LeakReport(kext.bundleId(), snapshotOfKext(kext.loadTag()),
                 ledger.findingsOfKext(kext.loadTag()), heldPortRights(kext));
         reports.put(kext.loadTag(), report);
         if (report.isClean()) {
@@ -278,6 +278,18 @@ public final class Kernel implements AutoCloseable {
             }
         }
         return builder.build();
+    }
+
+    /**
+     * What the kext with this load tag holds now. The ledger's per-site counters say at once
+     * whether it holds anything, so a kext that freed everything costs no walk over the kernel's
+     * live elements. Stable.
+     */
+    public LedgerSnapshot snapshotOfKext(int loadTag) {
+        if (ledger.counting() && ledger.liveCountOfKext(loadTag) == 0) {
+            return LedgerSnapshot.empty();
+        }
+        return snapshot().kext(loadTag);
     }
 
     private String tagName(int site, long aux) {

@@ -58,7 +58,11 @@ public final class KernelConfig {
                 kernelVersion, systemModel, bootArgs, cpus);
     }
 
-    /** The {@code zsize} boot-arg: a fixed zone map size in bytes (0 = derive from RAM). */
+    /**
+     * The {@code zsize} boot-arg: a fixed zone map size in bytes (0 = derive from RAM). At boot it
+     * is page-rounded and clamped as XNU clamps it: at least 115 MiB ({@code CONFIG_ZONE_MAP_MIN}),
+     * at most half the physical memory, and at most 64 GiB.
+     */
     public KernelConfig withZoneMapSize(long bytes) {
         if (bytes < 0) {
             throw new IllegalArgumentException("zone map size must be 0 (derive from RAM) or positive, not " + bytes);

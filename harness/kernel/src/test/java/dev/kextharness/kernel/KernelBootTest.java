@@ -76,6 +76,19 @@ class KernelBootTest {
         assertThat(kernel.zalloc().zoneMapCapacity()).isEqualTo((200L << 20) + 4096);
     }
 
+    @ParameterizedTest(name = "zsize {0} on {1} bytes of RAM -> zone map {2}")
+    @CsvSource({
+            "1048576, 34359738368, 120586240",          // 1 MiB: raised to CONFIG_ZONE_MAP_MIN
+            "120586239, 34359738368, 120586240",        // a byte short of the minimum
+            "21474836480, 34359738368, 17179869184",    // 20 GiB on 32 GiB: half the RAM
+            "107374182400, 274877906944, 68719476736",  // 100 GiB on 256 GiB: 64 GiB
+            "4294967296, 8589934592, 4294967296"})      // 4 GiB on 8 GiB: exactly half, kept
+    void theZsizeBootArgIsClampedAsXnuClampsIt(long zsize, long ram, long zoneMap) {
+        assertThat(Zalloc.zoneMapCapacityFor(ram, zsize)).isEqualTo(zoneMap);
+        Kernel kernel = Kernel.boot(KernelConfig.defaults().withPhysicalMemory(ram).withZoneMapSize(zsize));
+        assertThat(kernel.zalloc().zoneMapCapacity()).isEqualTo(zoneMap);
+    }
+
     @Test
     void configRejectsImpossibleValues() {
         assertThatThrownBy(() -> KernelConfig.defaults().withPhysicalMemory(128L << 20))

@@ -9,6 +9,7 @@ import dev.kextharness.kernel.kext.fixtures.MemleakKext;
 import dev.kextharness.kernel.ledger.Finding;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.panic.KernelPanic;
+import dev.kextharness.kernel.vm.AddressSpace;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -52,6 +53,11 @@ class LeakVerdictTest {
                 .isInstanceOfSatisfying(KernelPanic.class, panic -> {
                     assertThat(panic.panicString())
                             .isEqualTo("KEXT LEAK: cn.junkman.kext-memleak: 1 allocation (1 byte) outstanding at unload");
+                    assertThat(panic.panicLog().lines().findFirst()).hasValue(String.format(
+                            "panic(cpu 0 caller 0x%x): \"KEXT LEAK: cn.junkman.kext-memleak: 1 allocation (1 byte) "
+                                    + "outstanding at unload\"@kext-harness/dev/kextharness/kernel/Kernel.java:%d",
+                            AddressSpace.KERNEL_TEXT_BASE_UNSLID + Kernel.KERNEL_SLIDE + 0x1729eb,
+                            lineOf(panic, Kernel.class, "judgeUnload")));
                     assertThat(panic.panicLog())
                             .contains("Kernel Extensions in backtrace:")
                             .contains("cn.junkman.kext-memleak(1.0)[" + kext.uuid() + "]@")
@@ -60,6 +66,16 @@ class LeakVerdictTest {
                     assertThat(panic.ledger().kext("cn.junkman.kext-memleak").count()).isEqualTo(1);
                 });
         assertThatThrownBy(kernel::checkAlive).isInstanceOf(IllegalStateException.class);
+    }
+
+    /** The source line of {@code type.method} where the panic was raised (the harness check's line). */
+    private static int lineOf(KernelPanic panic, Class<?> type, String method) {
+        for (StackTraceElement frame : panic.getStackTrace()) {
+            if (frame.getClassName().equals(type.getName()) && frame.getMethodName().equals(method)) {
+                return frame.getLineNumber();
+            }
+        }
+        throw new AssertionError(type.getSimpleName() + "." + method + " is not on the panic's stack");
     }
 
     @Test
@@ -108,6 +124,18 @@ class LeakVerdictTest {
         Kernel kernel = Kernel.boot(KernelConfig.defaults().withLeakPolicy(LeakPolicy.FAIL).withFindings(false));
         kernel.kextunload(kernel.kextload(CrossFreeKext.class));
         assertThat(kernel.ledger().findings()).isEmpty();
+    }
+
+    @Test
+    void anUntrackedLedgerStillFindsTheLeakByWalkingTheLiveBlocks() {
+        Kernel kernel = boot(LeakPolicy.FAIL);
+        kernel.ledger().stopCounting();
+        LoadedKext kext = kernel.kextload(MemleakKext.class);
+
+        assertThat(kernel.ledger().liveCountOfKext(kext.loadTag())).as("no counting").isZero();
+        assertThatThrownBy(() -> kernel.kextunload(kext))
+                .isInstanceOf(KextLeakError.class)
+                .hasMessageStartingWith("KEXT LEAK: cn.junkman.kext-memleak: 1 allocation (1 byte) outstanding at unload");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.kextharness.kernel.iokit;
 
 import dev.kextharness.kernel.kalloc.Kalloc;
 import dev.kextharness.kernel.ledger.Finding;
+import dev.kextharness.kernel.ledger.FreeFindings;
 import dev.kextharness.kernel.ledger.Ledger;
 import dev.kextharness.kernel.panic.Panicker;
 import dev.kextharness.kernel.printf.CFormat;
@@ -85,7 +86,7 @@ public final class IOKitAllocators {
             long adjustedSize = size + HEADER + alignMask;
             long allocation = adjustedSize >= AddressSpace.PAGE_SIZE
                     ? kmemAlloc(adjustedSize, 0, site, size)
-                    : kalloc.kalloc(adjustedSize, true, site, size);
+                    : kalloc.kallocPadded(adjustedSize, size, site);
             if (allocation == 0) {
                 return 0;
             }
@@ -110,7 +111,7 @@ public final class IOKitAllocators {
             long allocation = memory.load(addr - HEADER + 8, 8);
             checkUserSize(allocation, size, site, "IOFreeAligned");
             if (adjustedSize >= AddressSpace.PAGE_SIZE) {
-                kmemFree(allocation, adjustedSize, site, "IOFreeAligned");
+                kmemFree(allocation, size, site, "IOFreeAligned"); // the entry knows its pages; check the caller's size
             } else {
                 kalloc.kfree(allocation, adjustedSize, site);
             }
@@ -140,7 +141,7 @@ public final class IOKitAllocators {
         } else {
             long alignMask = align - 1;
             long adjustedSize = 2 * size + HEADER + alignMask;
-            long allocation = kalloc.kalloc(adjustedSize, true, site, size);
+            long allocation = kalloc.kallocPadded(adjustedSize, size, site);
             if (allocation == 0) {
                 return 0;
             }
@@ -197,24 +198,24 @@ public final class IOKitAllocators {
             // pageable kernel_map blocks included) is unknown to IOPageableMapForAddress.
             throw panicker.kernel("iokit/Kernel/IOLib.cpp", 0, site, "IOPageableMapForAddress: null");
         }
-        if (entry.requested != size) {
-            mismatch(addr, size, entry, site, "IOFreePageable");
-        }
+        FreeFindings.pageSize(ledger, "IOFreePageable", site, addr, size, entry.requested, entry.site);
         kernelMap.remove(entry);
         memory.discard(entry.start, entry.size);
         ledger.freed(entry.site, entry.requested);
         pageableAllocation -= size;
     }
 
+    /** Whole pages for {@code size} bytes; the ledger counts the {@code userSize} the caller asked for. */
     private long kmemAlloc(long size, long align, int site, long userSize) {
-        VmMap.Entry entry = kernelMap.allocate(size, align, VmMap.Kind.KMEM, size, site, userSize);
+        VmMap.Entry entry = kernelMap.allocate(size, align, VmMap.Kind.KMEM, userSize, site, userSize);
         if (entry == null) {
             return 0;
         }
-        ledger.allocated(site, size);
+        ledger.allocated(site, userSize);
         return entry.start;
     }
 
+    /** Frees the page entry at {@code addr}; {@code size} is the caller's, checked against what it asked for. */
     private void kmemFree(long addr, long size, int site, String function) {
         VmMap.Entry entry = kernelMap.entryAt(addr);
         if (entry == null || entry.kind != VmMap.Kind.KMEM) {
@@ -223,40 +224,15 @@ public final class IOKitAllocators {
                             + "range silently.", function, addr, size)));
             return;
         }
-        if (entry.requested != size) {
-            mismatch(addr, size, entry, site, function);
-        }
-        checkFamily(entry.site, site, addr);
+        FreeFindings.pageSize(ledger, function, site, addr, size, entry.requested, entry.site);
+        FreeFindings.pages(ledger, entry.site, site, addr);
         kernelMap.remove(entry);
         memory.discard(entry.start, entry.size);
         ledger.freed(entry.site, entry.requested);
     }
 
     private void checkUserSize(long allocation, long size, int site, String function) {
-        long userSize = kalloc.auxOf(allocation);
-        if (userSize != 0 && userSize != size && ledger.findingsEnabled()) {
-            ledger.report(new Finding(Finding.Kind.SIZE_MISMATCH, ledger.site(site), allocation, CFormat.format(
-                    "%s(..., %lu) frees a block allocated with size %lu. Real XNU re-derives the block from the "
-                            + "size you pass and stays silent while both land in the same place; pass the size you allocated.",
-                    function, size, userSize)));
-        }
-    }
-
-    private void mismatch(long addr, long size, VmMap.Entry entry, int site, String function) {
-        ledger.report(new Finding(Finding.Kind.SIZE_MISMATCH, ledger.site(site), addr, CFormat.format(
-                "%s(%p, %lu) frees a %lu-byte allocation made at %s; real XNU frees by the size you pass, silently. "
-                        + "Pass the size you allocated.", function, addr, size, entry.requested,
-                ledger.site(entry.site).location())));
-    }
-
-    private void checkFamily(int allocSite, int freeSite, long addr) {
-        if (!ledger.sameFamily(allocSite, freeSite)) {
-            var alloc = ledger.site(allocSite);
-            var free = ledger.site(freeSite);
-            ledger.report(new Finding(Finding.Kind.CROSS_FAMILY_FREE, free, addr, CFormat.format(
-                    "%s(%p) frees memory allocated by %s at %s; free it with %s. Real XNU stays silent.",
-                    free.function(), addr, alloc.function(), alloc.location(), alloc.family().deallocator())));
-        }
+        FreeFindings.paddedSize(ledger, function, site, allocation, size, kalloc.auxOf(allocation));
     }
 
     private void writeHeader(long addr, long adjustedSize, long allocation) {

@@ -1,6 +1,7 @@
 package dev.kextharness.kernel.kalloc;
 
 import dev.kextharness.kernel.ledger.Finding;
+import dev.kextharness.kernel.ledger.FreeFindings;
 import dev.kextharness.kernel.ledger.Ledger;
 import dev.kextharness.kernel.panic.Panicker;
 import dev.kextharness.kernel.printf.CFormat;
@@ -43,6 +44,8 @@ public final class Kalloc {
     private final long wiredExtentLimit;
     private boolean fellBack;
     private final dev.kextharness.kernel.log.KernelLog log;
+    /** What the last zone free freed (the kernel runs on one thread at a time). */
+    private final Zalloc.Freed freed = new Zalloc.Freed();
 
     private long largeInuse;
     private long largeTotal;
@@ -124,6 +127,22 @@ public final class Kalloc {
         return kallocLarge(size, site, aux);
     }
 
+    /**
+     * A zone element of {@code size} bytes that the ledger counts as the {@code requested} bytes the
+     * caller asked for (also kept as the aux datum): IOKit's aligned and contiguous blocks, whose
+     * kalloc request adds a header and alignment slack to the caller's size. Always zone backed.
+     */
+    public long kallocPadded(long size, long requested, int site) {
+        if (size < 0 || size >= KALLOC_MAX_PREROUNDED) {
+            throw new IllegalArgumentException("a padded block of " + size + " bytes is not zone backed");
+        }
+        long addr = zalloc.zalloc(zoneFor(size), site, requested, true);
+        if (addr != 0) {
+            zalloc.setAux(addr, requested);
+        }
+        return addr;
+    }
+
     private long kallocLarge(long size, int site, long aux) {
         long rounded = AddressSpace.roundPage(size);
         if (rounded == 0 || rounded < size || Long.compareUnsigned(rounded, wiredExtentLimit) > 0) {
@@ -162,10 +181,8 @@ public final class Kalloc {
     public void kfree(long addr, long size, int site) {
         if (size >= 0 && size < KALLOC_MAX_PREROUNDED) {
             Zone zone = zoneFor(size);
-            zalloc.checkFree(zone, addr, site);
-            Zalloc.Element element = zalloc.element(addr);
-            checkFamilyAndSize(element.site(), site, addr, element.requested(), size, zone.name());
-            zalloc.zfreeChecked(zone, addr);
+            zalloc.zfree(zone, addr, site, freed);
+            FreeFindings.kfree(ledger, freed.site(), site, addr, freed.requested(), size, zone.name());
             return;
         }
         kfreeLarge(addr, size, site);
@@ -192,7 +209,7 @@ public final class Kalloc {
                             + "%lu bytes instead of %lu, silently. Pass the size you allocated.",
                     addr, size, entry.requested, ledger.site(entry.site).location(), rounded, entry.size)));
         }
-        checkFamilyAndSize(entry.site, site, addr, entry.requested, size, null);
+        FreeFindings.kfree(ledger, entry.site, site, addr, entry.requested, size, null);
         releaseLarge(map, entry);
     }
 
@@ -215,10 +232,8 @@ public final class Kalloc {
         }
         Zone zone = zalloc.zoneOf(addr);
         if (zone != null) {
-            zalloc.checkFree(zone, addr, site);
-            Zalloc.Element element = zalloc.element(addr);
-            checkFamilyAndSize(element.site(), site, addr, element.requested(), -1, zone.name());
-            zalloc.zfreeChecked(zone, addr);
+            zalloc.zfree(zone, addr, site, freed);
+            FreeFindings.kfree(ledger, freed.site(), site, addr, freed.requested(), -1, zone.name());
             return zone.elemSize();
         }
         VmMap map = kallocMap.inRange(addr) ? kallocMap : kernelMap;
@@ -238,7 +253,7 @@ public final class Kalloc {
                     "Attempting to lookup/free an address not managed by kalloc! (map: %p, addr: %p, entry: %p)\n",
                     map.structAddress(), addr, map.entryStructAddress(entry)));
         }
-        checkFamilyAndSize(entry.site, site, addr, entry.requested, -1, null);
+        FreeFindings.kfree(ledger, entry.site, site, addr, entry.requested, -1, null);
         releaseLarge(map, entry);
         return entry.size;
     }
@@ -257,27 +272,6 @@ public final class Kalloc {
     public VmMap.Entry largeBlock(long addr) {
         VmMap.Entry entry = (kallocMap.inRange(addr) ? kallocMap : kernelMap).entryAt(addr);
         return entry != null && entry.kind == VmMap.Kind.KALLOC ? entry : null;
-    }
-
-    private void checkFamilyAndSize(int allocSite, int freeSite, long addr, long requested, long freedSize, String zone) {
-        if (!ledger.findingsEnabled()) {
-            return;
-        }
-        if (!ledger.sameFamily(allocSite, freeSite)) {
-            var alloc = ledger.site(allocSite);
-            var free = ledger.site(freeSite);
-            ledger.report(new Finding(Finding.Kind.CROSS_FAMILY_FREE, free, addr, CFormat.format(
-                    "%s(%p) frees memory allocated by %s at %s; free it with %s. Real XNU stays silent "
-                            + "(both end in kfree), but the pairing is wrong and breaks on other kernels.",
-                    free.function(), addr, alloc.function(), alloc.location(), alloc.family().deallocator())));
-        } else if (freedSize >= 0 && freedSize != requested && zone != null) {
-            var alloc = ledger.site(allocSite);
-            var free = ledger.site(freeSite);
-            ledger.report(new Finding(Finding.Kind.SIZE_MISMATCH, free, addr, CFormat.format(
-                    "%s(%p, %lu) frees a %lu-byte allocation made by %s at %s. Real XNU accepts it silently "
-                            + "(both sizes fall in %s), but the size must be the one allocated.",
-                    free.function(), addr, freedSize, requested, alloc.function(), alloc.location(), zone)));
-        }
     }
 
     public long largeInuse() {

@@ -14,7 +14,8 @@ final class KextClassLoader extends ClassLoader {
     private static final String LINKER = KextLinker.class.getName();
 
     private final KextImage image;
-    private final LoadedKext kext;
+    /** The kext while it is loaded; null after unload, so that its classes no longer reach the kernel. */
+    private volatile LoadedKext kext;
 
     KextClassLoader(KextImage image, ClassLoader parent, LoadedKext kext) {
         super("kext " + kext.bundleId() + " (load tag " + kext.loadTag() + ")", parent);
@@ -22,8 +23,14 @@ final class KextClassLoader extends ClassLoader {
         this.kext = kext;
     }
 
+    /** The kext these classes belong to, or null once it has unloaded. */
     LoadedKext kext() {
         return kext;
+    }
+
+    /** Called at unload: classes that outlive the kext (a kept service object) must not keep its kernel alive. */
+    void detach() {
+        kext = null;
     }
 
     @Override

@@ -26,6 +26,7 @@ import java.lang.invoke.ConstantCallSite;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.invoke.MutableCallSite;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -66,6 +67,19 @@ public final class KextLinker {
                     String.class, String.class, String.class, int.class).toMethodDescriptorString(), false);
 
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+
+    private static final MethodHandle CALL_AFTER_UNLOAD;
+    /** {@link #callAfterUnload} adapted to each KPI descriptor once: unloads only bind the names. */
+    private static final Map<MethodType, MethodHandle> AFTER_UNLOAD_BY_TYPE = new ConcurrentHashMap<>();
+
+    static {
+        try {
+            CALL_AFTER_UNLOAD = LOOKUP.findStatic(KextLinker.class, "callAfterUnload",
+                    MethodType.methodType(Object.class, String.class, String.class, Object[].class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Linked images of class path kexts, held as long as the kext class lives. */
     private static final ClassValue<KextImage> CLASS_IMAGES = new ClassValue<>() {
@@ -111,6 +125,9 @@ public final class KextLinker {
                     + ", which is not a class of a loaded kext; only kextload links KPI calls");
         }
         LoadedKext kext = loader.kext();
+        if (kext == null) {
+            return new ConstantCallSite(afterUnload(loader.getName(), name, type));
+        }
         Kernel kernel = kext.kernel();
         int site;
         synchronized (kernel.ledger()) {
@@ -119,7 +136,44 @@ public final class KextLinker {
         }
         MethodHandle target = LOOKUP.findVirtual(KextKpi.class, name, type.appendParameterTypes(int.class))
                 .bindTo(kext.kpi());
-        return new ConstantCallSite(MethodHandles.insertArguments(target, type.parameterCount(), site));
+        MutableCallSite callSite = new MutableCallSite(MethodHandles.insertArguments(target, type.parameterCount(), site));
+        if (!kext.bound(new Binding(name, callSite))) {
+            return new ConstantCallSite(afterUnload(loader.getName(), name, type));
+        }
+        return callSite;
+    }
+
+    /** A KPI call site bound to a loaded kext, and the function it calls. */
+    record Binding(String function, MutableCallSite callSite) {
+    }
+
+    /** Switches the kext's call sites to {@link #afterUnload}, dropping their hold on its kernel. */
+    static void unbind(LoadedKext kext, List<Binding> bindings) {
+        if (bindings.isEmpty()) {
+            return;
+        }
+        String name = "kext " + kext.bundleId() + " (load tag " + kext.loadTag() + ")";
+        MutableCallSite[] sites = new MutableCallSite[bindings.size()];
+        for (int i = 0; i < sites.length; i++) {
+            Binding binding = bindings.get(i);
+            sites[i] = binding.callSite();
+            sites[i].setTarget(afterUnload(name, binding.function(), sites[i].type()));
+        }
+        MutableCallSite.syncAll(sites);
+    }
+
+    /** A target of {@code type} that throws: the calling kext ({@code kextName}) has unloaded. */
+    static MethodHandle afterUnload(String kextName, String function, MethodType type) {
+        MethodHandle thrower = AFTER_UNLOAD_BY_TYPE.computeIfAbsent(type, t -> CALL_AFTER_UNLOAD
+                .asCollector(Object[].class, t.parameterCount())
+                .asType(t.insertParameterTypes(0, String.class, String.class)));
+        return MethodHandles.insertArguments(thrower, 0, kextName, function);
+    }
+
+    private static Object callAfterUnload(String kextName, String function, Object[] args) {
+        throw new IllegalStateException(kextName + " was unloaded, but its code called " + function
+                + " afterwards: an object of the kext (a service a test kept past kextunload, a thread or a callback) "
+                + "outlived it. In XNU the kext's code is gone at unload; get a new service from a new load instead.");
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -175,7 +175,7 @@ public final class KextManager {
         Throwable thrown = null;
         try {
             // Static initialisers run first, as a kext's C++ constructors run before its start routine.
-            Class<?> type = Class.forName(kext.image().kextClassName, true, new KextClassLoader(kext.image(), parent, kext));
+            Class<?> type = Class.forName(kext.image().kextClassName, true, kext.newClassLoader(parent));
             phase = "constructor";
             Constructor<?> constructor = type.getDeclaredConstructor();
             constructor.setAccessible(true); // a kext class nested in a test need not be public

@@ -9,31 +9,10 @@ import java.util.List;
  *
  * <p>Stability: stable.
  */
-public final class KextUnloadException extends RuntimeException {
+public final class KextUnloadException extends KextException {
     private static final long serialVersionUID = 1L;
 
-    private final String bundleId;
-    private final int result;
-    private final List<String> log;
-
     KextUnloadException(String bundleId, int result, String message, List<String> log, Throwable cause) {
-        super(message, cause);
-        this.bundleId = bundleId;
-        this.result = result;
-        this.log = List.copyOf(log);
-    }
-
-    public String bundleId() {
-        return bundleId;
-    }
-
-    /** The unload result, such as {@code kOSKextReturnInUse} (0xdc008018). */
-    public int result() {
-        return result;
-    }
-
-    /** The kernel log lines written during the attempt. */
-    public List<String> log() {
-        return log;
+        super(bundleId, result, message, log, cause);
     }
 }

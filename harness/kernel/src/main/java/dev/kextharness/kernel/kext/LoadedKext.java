@@ -41,6 +41,9 @@ public final class LoadedKext {
 
     private volatile State state = State.LOADED;
     private volatile Kext instance;
+    private KextClassLoader classLoader;
+    /** The kext's bound KPI call sites, switched to {@link KextLinker#afterUnload} when it unloads. */
+    private final List<KextLinker.Binding> bindings = new ArrayList<>();
 
     LoadedKext(Kernel kernel, KextManager manager, KextImage image, int loadTag, long address, long size,
                List<LoadedKext> dependencies, LoadOptions options) {
@@ -246,9 +249,35 @@ public final class LoadedKext {
         this.state = State.LOADED;
     }
 
-    /** Unloaded for good: the instance is dropped, so the kext's classes can be collected. */
-    void unloaded() {
+    /** The class loader that defines this load's classes (a fresh one per load). */
+    KextClassLoader newClassLoader(ClassLoader parent) {
+        classLoader = new KextClassLoader(image, parent, this);
+        return classLoader;
+    }
+
+    /** Records a bound KPI call site; false if the kext has unloaded meanwhile. */
+    synchronized boolean bound(KextLinker.Binding binding) {
+        if (state == State.UNLOADED) {
+            return false;
+        }
+        bindings.add(binding);
+        return true;
+    }
+
+    /**
+     * Unloaded for good: the instance is dropped, and every KPI call site of the kext's classes is
+     * switched to an error, so that code kept past the unload (a service object a test still holds)
+     * fails clearly instead of allocating, and no longer holds the kernel: the classes and the
+     * kernel can be collected separately.
+     */
+    synchronized void unloaded() {
         this.state = State.UNLOADED;
         this.instance = null;
+        KextLinker.unbind(this, bindings);
+        bindings.clear();
+        if (classLoader != null) {
+            classLoader.detach();
+            classLoader = null;
+        }
     }
 }

@@ -39,6 +39,15 @@ public enum Family {
         return deallocator;
     }
 
+    /**
+     * Whether the family kallocs its blocks with a header and alignment slack (IOMallocAligned,
+     * IOMallocContiguous): its kfree passes the padded size, not the caller's, so IOKit compares
+     * the caller's size itself.
+     */
+    public boolean padded() {
+        return this == IOMALLOC_ALIGNED || this == IOMALLOC_CONTIGUOUS;
+    }
+
     private static final Map<String, Family> BY_FUNCTION = Map.ofEntries(
             Map.entry("_MALLOC", MALLOC), Map.entry("_FREE", MALLOC),
             Map.entry("_MALLOC_ZONE", MALLOC_ZONE), Map.entry("_FREE_ZONE", MALLOC_ZONE),

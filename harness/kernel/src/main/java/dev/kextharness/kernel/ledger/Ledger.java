@@ -21,6 +21,7 @@ public final class Ledger {
 
     private final List<Finding> findings = new ArrayList<>();
     private boolean findingsEnabled;
+    private boolean counting = true;
 
     public Ledger(boolean findingsEnabled) {
         this.findingsEnabled = findingsEnabled;
@@ -64,15 +65,35 @@ public final class Ledger {
 
     /** Records a new live allocation of {@code requested} bytes made at {@code site}. */
     public void allocated(int site, long requested) {
-        liveCount[site]++;
-        liveBytes[site] += requested;
-        totalCount[site]++;
+        if (counting) {
+            liveCount[site]++;
+            liveBytes[site] += requested;
+            totalCount[site]++;
+        }
     }
 
     /** Records that a live allocation made at {@code site} was freed. */
     public void freed(int site, long requested) {
-        liveCount[site]--;
-        liveBytes[site] -= requested;
+        if (counting) {
+            liveCount[site]--;
+            liveBytes[site] -= requested;
+        }
+    }
+
+    /**
+     * Stops the per-site counting for good, and the findings with it: the untracked baseline the
+     * benchmarks compare tracking against. The allocators still record each block's call site (it
+     * shares the slot of the free-list link), so snapshots and leak verdicts still work, by walking
+     * the live blocks; the per-site counters keep the values they had.
+     */
+    public void stopCounting() {
+        counting = false;
+        findingsEnabled = false;
+    }
+
+    /** Whether the per-site counters are kept (true unless {@link #stopCounting()} was called). */
+    public boolean counting() {
+        return counting;
     }
 
     public long liveCount(int site) {

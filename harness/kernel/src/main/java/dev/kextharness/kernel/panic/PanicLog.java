@@ -1,10 +1,10 @@
 package dev.kextharness.kernel.panic;
 
-import static dev.kextharness.kernel.report.CFormat.left;
-import static dev.kextharness.kernel.report.CFormat.pointer;
-import static dev.kextharness.kernel.report.CFormat.right;
-import static dev.kextharness.kernel.report.CFormat.unsigned;
-import static dev.kextharness.kernel.report.CFormat.zeroPaddedHex;
+import static dev.kextharness.kernel.report.CFields.left;
+import static dev.kextharness.kernel.report.CFields.pointer;
+import static dev.kextharness.kernel.report.CFields.right;
+import static dev.kextharness.kernel.report.CFields.unsigned;
+import static dev.kextharness.kernel.report.CFields.zeroPaddedHex;
 
 import dev.kextharness.kernel.panic.PanicReport.BacktraceKext;
 import dev.kextharness.kernel.panic.PanicReport.Dependency;

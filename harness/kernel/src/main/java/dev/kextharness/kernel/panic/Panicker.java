@@ -20,6 +20,12 @@ public final class Panicker {
     public static final String XNU_SOURCE =
             "/AppleInternal/BuildRoot/Library/Caches/com.apple.xbs/Sources/xnu/xnu-6153.141.1/";
 
+    /**
+     * Source path prefix of the harness's own panics (checks stricter than XNU's): clearly not
+     * xnu's tree, so a reader of the panic log sees at once that the harness raised it.
+     */
+    public static final String HARNESS_SOURCE = "kext-harness/";
+
     private Context context;
     private KernelPanic panic;
 
@@ -47,9 +53,25 @@ public final class Panicker {
         return raise(new PanicEvent(message, false, null, 0, site, false, null));
     }
 
-    /** A panic the harness raises where XNU would not (a stricter check), said so in the note. */
+    /**
+     * A panic the harness raises where XNU would not (a stricter check), said so in the note. Its
+     * {@code @file:line} is where XNU's {@code panic()} macro would put {@code __FILE__:__LINE__}:
+     * the harness source line that raised it, under {@link #HARNESS_SOURCE}.
+     */
     public KernelPanic harness(int site, String message, String harnessNote) {
-        return raise(new PanicEvent(message, true, null, 0, site, false, harnessNote));
+        StackWalker.StackFrame raiser = StackWalker.getInstance().walk(frames -> frames
+                .filter(f -> !f.getClassName().equals(Panicker.class.getName()))
+                .findFirst()).orElseThrow();
+        return raise(new PanicEvent(message, true, harnessSource(raiser), raiser.getLineNumber(), site, false,
+                harnessNote));
+    }
+
+    /** The harness source path of a frame: its package as directories, then its file. */
+    private static String harnessSource(StackWalker.StackFrame frame) {
+        String className = frame.getClassName();
+        int dot = className.lastIndexOf('.');
+        String directory = dot < 0 ? "" : className.substring(0, dot).replace('.', '/') + "/";
+        return HARNESS_SOURCE + directory + (frame.getFileName() != null ? frame.getFileName() : "Unknown");
     }
 
     /** Builds, remembers and returns the panic; callers {@code throw} it. */

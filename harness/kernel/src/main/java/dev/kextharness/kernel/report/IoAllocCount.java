@@ -1,9 +1,9 @@
 package dev.kextharness.kernel.report;
 
-import static dev.kextharness.kernel.report.CFormat.right;
-import static dev.kextharness.kernel.report.CFormat.udiv;
-import static dev.kextharness.kernel.report.CFormat.unsigned;
-import static dev.kextharness.kernel.report.CFormat.zeroPaddedHex;
+import static dev.kextharness.kernel.report.CFields.right;
+import static dev.kextharness.kernel.report.CFields.udiv;
+import static dev.kextharness.kernel.report.CFields.unsigned;
+import static dev.kextharness.kernel.report.CFields.zeroPaddedHex;
 
 import java.util.Objects;
 

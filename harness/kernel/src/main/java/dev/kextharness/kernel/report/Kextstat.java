@@ -1,8 +1,8 @@
 package dev.kextharness.kernel.report;
 
-import static dev.kextharness.kernel.report.CFormat.altHex;
-import static dev.kextharness.kernel.report.CFormat.left;
-import static dev.kextharness.kernel.report.CFormat.right;
+import static dev.kextharness.kernel.report.CFields.altHex;
+import static dev.kextharness.kernel.report.CFields.left;
+import static dev.kextharness.kernel.report.CFields.right;
 
 import java.util.ArrayList;
 import java.util.Comparator;

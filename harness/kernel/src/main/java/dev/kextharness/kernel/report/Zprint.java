@@ -1,9 +1,9 @@
 package dev.kextharness.kernel.report;
 
-import static dev.kextharness.kernel.report.CFormat.left;
-import static dev.kextharness.kernel.report.CFormat.right;
-import static dev.kextharness.kernel.report.CFormat.udiv;
-import static dev.kextharness.kernel.report.CFormat.unsigned;
+import static dev.kextharness.kernel.report.CFields.left;
+import static dev.kextharness.kernel.report.CFields.right;
+import static dev.kextharness.kernel.report.CFields.udiv;
+import static dev.kextharness.kernel.report.CFields.unsigned;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -266,7 +266,7 @@ public final class Zprint {
 
     /** {@code "%6.2fM"} of a byte count. */
     private static String mebibytes(long bytes) {
-        return right(CFormat.fixed(CFormat.unsignedToDouble(bytes) / MIB, 2), 6) + "M";
+        return right(CFields.fixed(CFields.unsignedToDouble(bytes) / MIB, 2), 6) + "M";
     }
 
     private static void appendZoneTotals(StringBuilder out, Totals totals, ZprintOptions options) {

@@ -1,5 +1,9 @@
 package dev.kextharness.kernel.vm;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongConsumer;
@@ -17,9 +21,17 @@ public final class SparseMemory {
     /** {@code ZP_POISON} on LP64. */
     public static final long ZP_POISON = 0xdeadbeefdeadbeefL;
 
+    /** Little-endian 8-byte view of a page, for word loads, stores and fills. */
+    private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** No page number has it: page numbers are addresses shifted right, so their top bits are clear. */
+    private static final long NO_PAGE = -1;
+
     private final long poisonedStart;
     private final long poisonedEnd;
     private final Map<Long, byte[]> pages = new HashMap<>();
+    /** The page of the last access: an element's poison, check and stores mostly hit one page. */
+    private long lastPageNumber = NO_PAGE;
+    private byte[] lastPage;
     private LongConsumer pageObserver = addr -> { };
 
     /**
@@ -45,12 +57,31 @@ public final class SparseMemory {
     }
 
     public int load8(long addr) {
-        byte[] page = pages.get(addr >>> AddressSpace.PAGE_SHIFT);
-        return page == null ? fillByte(addr) : page[(int) (addr & AddressSpace.PAGE_MASK)] & 0xff;
+        byte[] page = existingPage(addr >>> AddressSpace.PAGE_SHIFT);
+        return page == null ? fillByte(addr) : page[offset(addr)] & 0xff;
     }
 
     /** Little-endian load of {@code width} bytes (1..8). */
     public long load(long addr, int width) {
+        int offset = offset(addr);
+        if (offset + width > AddressSpace.PAGE_SIZE) {
+            return loadAcrossPages(addr, width);
+        }
+        byte[] page = existingPage(addr >>> AddressSpace.PAGE_SHIFT);
+        if (page == null) {
+            return truncate(unwrittenWord(addr), width);
+        }
+        if (width == 8) {
+            return (long) WORDS.get(page, offset);
+        }
+        long value = 0;
+        for (int i = width - 1; i >= 0; i--) {
+            value = (value << 8) | (page[offset + i] & 0xff);
+        }
+        return value;
+    }
+
+    private long loadAcrossPages(long addr, int width) {
         long value = 0;
         for (int i = width - 1; i >= 0; i--) {
             value = (value << 8) | load8(addr + i);
@@ -59,20 +90,37 @@ public final class SparseMemory {
     }
 
     public void store8(long addr, int value) {
-        page(addr)[(int) (addr & AddressSpace.PAGE_MASK)] = (byte) value;
+        page(addr)[offset(addr)] = (byte) value;
     }
 
     /** Little-endian store of the low {@code width} bytes of {@code value}. */
     public void store(long addr, int width, long value) {
+        int offset = offset(addr);
+        if (offset + width > AddressSpace.PAGE_SIZE) {
+            for (int i = 0; i < width; i++) {
+                store8(addr + i, (int) (value >>> (8 * i)));
+            }
+            return;
+        }
+        byte[] page = page(addr);
+        if (width == 8) {
+            WORDS.set(page, offset, value);
+            return;
+        }
         for (int i = 0; i < width; i++) {
-            store8(addr + i, (int) (value >>> (8 * i)));
+            page[offset + i] = (byte) (value >>> (8 * i));
         }
     }
 
     /** Sets {@code length} bytes to {@code value}. */
     public void fill(long addr, long length, int value) {
-        for (long i = 0; i < length; i++) {
-            store8(addr + i, value);
+        long a = addr;
+        long end = addr + length;
+        while (a != end && length > 0) {
+            int offset = offset(a);
+            int n = (int) Math.min(AddressSpace.PAGE_SIZE - offset, end - a);
+            Arrays.fill(page(a), offset, offset + n, (byte) value);
+            a += n;
         }
     }
 
@@ -81,13 +129,59 @@ public final class SparseMemory {
      * (they read as poison already when the range is in the zone map).
      */
     public void poison(long addr, long length) {
-        for (long i = 0; i < length; i++) {
-            long a = addr + i;
-            byte[] page = pages.get(a >>> AddressSpace.PAGE_SHIFT);
+        long a = addr;
+        long end = addr + length;
+        while (a != end && length > 0) {
+            int offset = offset(a);
+            int n = (int) Math.min(AddressSpace.PAGE_SIZE - offset, end - a);
+            byte[] page = existingPage(a >>> AddressSpace.PAGE_SHIFT);
             if (page != null) {
-                page[(int) (a & AddressSpace.PAGE_MASK)] = (byte) ((ZP_POISON >>> ((a & 7) * 8)) & 0xff);
+                poisonInPage(page, a, offset, n);
             }
+            a += n;
         }
+    }
+
+    /** Poison at byte {@code a} is byte {@code a & 7} of ZP_POISON, so aligned words take it whole. */
+    private static void poisonInPage(byte[] page, long a, int offset, int n) {
+        int i = offset;
+        int end = offset + n;
+        for (; i < end && ((a + i - offset) & 7) != 0; i++) {
+            page[i] = poisonByte(a + i - offset);
+        }
+        for (; i + 8 <= end; i += 8) {
+            WORDS.set(page, i, ZP_POISON);
+        }
+        for (; i < end; i++) {
+            page[i] = poisonByte(a + i - offset);
+        }
+    }
+
+    /**
+     * The offset of the first 8-byte word of {@code [addr, addr + length)} that does not read as
+     * {@link #ZP_POISON}, or -1 if every word does. {@code addr} is 8-byte aligned, as zone
+     * elements are; a trailing partial word is not checked.
+     */
+    public long firstUnpoisonedWord(long addr, long length) {
+        for (long offset = 0; offset + 8 <= length; ) {
+            long a = addr + offset;
+            int inPage = offset(a);
+            long words = Math.min(AddressSpace.PAGE_SIZE - inPage, length - offset) >>> 3;
+            byte[] page = existingPage(a >>> AddressSpace.PAGE_SHIFT);
+            if (page == null) {
+                if (unwrittenWord(a) != ZP_POISON) {
+                    return offset;
+                }
+            } else {
+                for (int w = 0; w < words; w++) {
+                    if ((long) WORDS.get(page, inPage + 8 * w) != ZP_POISON) {
+                        return offset + 8L * w;
+                    }
+                }
+            }
+            offset += Math.max(words, 1) << 3;
+        }
+        return -1;
     }
 
     /** True if any page overlapping the range has been written. */
@@ -111,6 +205,8 @@ public final class SparseMemory {
         for (long p = addr >>> AddressSpace.PAGE_SHIFT; p <= (addr + length - 1) >>> AddressSpace.PAGE_SHIFT; p++) {
             pages.remove(p);
         }
+        lastPageNumber = NO_PAGE;
+        lastPage = null;
     }
 
     /** Number of pages whose bytes exist. */
@@ -118,14 +214,63 @@ public final class SparseMemory {
         return pages.size();
     }
 
+    private static int offset(long addr) {
+        return (int) (addr & AddressSpace.PAGE_MASK);
+    }
+
+    private static byte poisonByte(long addr) {
+        return (byte) (ZP_POISON >>> ((addr & 7) * 8));
+    }
+
+    private static long truncate(long value, int width) {
+        return width == 8 ? value : value & ((1L << (8 * width)) - 1);
+    }
+
+    /** The little-endian word unwritten memory at {@code addr} reads as. */
+    private long unwrittenWord(long addr) {
+        boolean first = fillByte(addr) != 0;
+        if (first == (fillByte(addr + 7) != 0)) {
+            return first ? Long.rotateRight(ZP_POISON, (int) (addr & 7) * 8) : 0;
+        }
+        long value = 0; // the word straddles an edge of the poisoned range
+        for (int i = 7; i >= 0; i--) {
+            value = (value << 8) | fillByte(addr + i);
+        }
+        return value;
+    }
+
+    /** The page's bytes, or null if it was never written: one table lookup per access. */
+    private byte[] existingPage(long pageNumber) {
+        if (pageNumber == lastPageNumber) {
+            return lastPage;
+        }
+        byte[] page = pages.get(pageNumber);
+        if (page != null) {
+            lastPageNumber = pageNumber;
+            lastPage = page;
+        }
+        return page;
+    }
+
     private byte[] page(long addr) {
-        return pages.computeIfAbsent(addr >>> AddressSpace.PAGE_SHIFT, this::freshPage);
+        long pageNumber = addr >>> AddressSpace.PAGE_SHIFT;
+        byte[] page = existingPage(pageNumber);
+        if (page == null) {
+            page = pages.computeIfAbsent(pageNumber, this::freshPage);
+            lastPageNumber = pageNumber;
+            lastPage = page;
+        }
+        return page;
     }
 
     private byte[] freshPage(long pageNumber) {
         byte[] page = new byte[(int) AddressSpace.PAGE_SIZE];
         long base = pageNumber << AddressSpace.PAGE_SHIFT;
-        if (fillByte(base) != 0 || fillByte(base + 1) != 0) {
+        if (fillByte(base) != 0 && fillByte(base + page.length - 1) != 0) {
+            for (int i = 0; i < page.length; i += 8) {
+                WORDS.set(page, i, ZP_POISON);
+            }
+        } else if (fillByte(base) != 0 || fillByte(base + page.length - 1) != 0) {
             for (int i = 0; i < page.length; i++) {
                 page[i] = (byte) fillByte(base + i);
             }

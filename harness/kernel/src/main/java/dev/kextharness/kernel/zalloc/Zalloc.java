@@ -61,6 +61,11 @@ public final class Zalloc {
         return ZoneMap.capacityFor(physicalMemory);
     }
 
+    /** The zone map capacity for the {@code zsize} boot-arg, clamped as XNU clamps it. */
+    public static long zoneMapCapacityFor(long physicalMemory, long zsize) {
+        return ZoneMap.capacityFor(physicalMemory, zsize);
+    }
+
     public void setPressureHandler(PressureHandler handler) {
         this.pressureHandler = handler;
     }
@@ -217,13 +222,43 @@ public final class Zalloc {
     public record Element(Zone zone, long address, int site, long requested, long aux, boolean live) {
     }
 
+    /** What {@link #zfree} freed, for the caller's findings: the allocating site and the requested size. */
+    public static final class Freed {
+        private int site;
+        private long requested;
+
+        public int site() {
+            return site;
+        }
+
+        public long requested() {
+            return requested;
+        }
+    }
+
+    /**
+     * {@code zfree(zone, addr)}: XNU's checks ({@link #checkFree}), then the free, with one lookup
+     * of the element's chunk. Tells {@code freed} what the element held.
+     */
+    public void zfree(Zone zone, long addr, int site, Freed freed) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        checkFree(chunk, zone, addr, site);
+        int index = elementIndex(chunk, addr);
+        freed.site = chunk.site(index);
+        freed.requested = chunk.requested(index);
+        free(chunk, zone, addr, index);
+    }
+
     /**
      * Frees a live element, checked by the caller ({@link #checkFree}); records the ledger change
      * and poisons what is there.
      */
     public void zfreeChecked(Zone zone, long addr) {
         ZoneChunk chunk = map.chunkAt(addr);
-        int index = elementIndex(chunk, addr);
+        free(chunk, zone, addr, elementIndex(chunk, addr));
+    }
+
+    private void free(ZoneChunk chunk, Zone zone, long addr, int index) {
         int allocSite = chunk.site(index);
         ledger.freed(allocSite, chunk.requested(index));
         boolean wasFull = chunk.freeCount == 0;
@@ -247,7 +282,10 @@ public final class Zalloc {
      * owned by this zone, at an element boundary, not already free. Panics on failure.
      */
     public void checkFree(Zone zone, long addr, int site) {
-        ZoneChunk chunk = map.chunkAt(addr);
+        checkFree(map.chunkAt(addr), zone, addr, site);
+    }
+
+    private void checkFree(ZoneChunk chunk, Zone zone, long addr, int site) {
         if (chunk == null) {
             if (addr == 0) {
                 throw Traps.pageFault(panicker, site, 0);
@@ -304,15 +342,14 @@ public final class Zalloc {
     }
 
     private void checkPoison(Zone zone, long addr, int site) {
-        for (long offset = 0; offset + 8 <= zone.elemSize; offset += 8) {
+        long offset = memory.firstUnpoisonedWord(addr, zone.elemSize);
+        if (offset >= 0) {
             long found = memory.load(addr + offset, 8);
-            if (found != SparseMemory.ZP_POISON) {
-                throw panicker.kernel("osfmk/kern/zalloc.c", 0, site, CFormat.format(
-                        "a freed zone element has been modified in zone %s: expected %p but found %p, bits changed %p, "
-                                + "at offset %d of %d in element %p, cookies %p %p",
-                        zone.name, SparseMemory.ZP_POISON, found, SparseMemory.ZP_POISON ^ found,
-                        (int) offset, (int) zone.elemSize, addr, nopoisonCookie, poisonedCookie));
-            }
+            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site, CFormat.format(
+                    "a freed zone element has been modified in zone %s: expected %p but found %p, bits changed %p, "
+                            + "at offset %d of %d in element %p, cookies %p %p",
+                    zone.name, SparseMemory.ZP_POISON, found, SparseMemory.ZP_POISON ^ found,
+                    (int) offset, (int) zone.elemSize, addr, nopoisonCookie, poisonedCookie));
         }
     }
 

@@ -36,11 +36,27 @@ final class ZoneMap {
         this.next = base;
     }
 
+    /** {@code CONFIG_ZONE_MAP_MIN}: 115 MiB. */
+    static final long ZONE_MAP_MIN = 120586240L;
+    /** The largest zone map: what a 256 GiB Mac gets, and all the harness's address layout has room for. */
+    static final long ZONE_MAP_MAX = 64L << 30;
+
     /** {@code zone_map_capacity = physmem/4 x 1.5}, capped at 64 GiB, clamped to [115 MiB, physmem/2]. */
     static long capacityFor(long physicalMemory) {
-        long zsize = physicalMemory / 4 * 3 / 2;
-        zsize = Math.min(zsize, 64L << 30);
-        zsize = Math.max(zsize, 120586240L);
+        return clamp(Math.min(physicalMemory / 4 * 3 / 2, ZONE_MAP_MAX), physicalMemory);
+    }
+
+    /**
+     * The capacity for the {@code zsize} boot-arg: vm_init.c clamps it as it clamps the derived
+     * size, to at least {@code CONFIG_ZONE_MAP_MIN} and at most half the physical memory (and
+     * the harness keeps it within 64 GiB).
+     */
+    static long capacityFor(long physicalMemory, long zsize) {
+        return clamp(Math.min(AddressSpace.roundPage(zsize), ZONE_MAP_MAX), physicalMemory);
+    }
+
+    private static long clamp(long zsize, long physicalMemory) {
+        zsize = Math.max(zsize, ZONE_MAP_MIN);
         zsize = Math.min(zsize, physicalMemory / 2);
         return AddressSpace.truncPage(zsize);
     }

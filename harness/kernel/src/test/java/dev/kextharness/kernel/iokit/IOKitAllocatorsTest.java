@@ -4,6 +4,7 @@ import static dev.kextharness.kernel.TestKernel.p;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kextharness.kernel.TestKernel;
+import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kernel.ledger.Finding;
 import dev.kextharness.kernel.osmalloc.OSMallocTags;
 import dev.kextharness.kernel.vm.AddressSpace;
@@ -127,6 +128,11 @@ class IOKitAllocatorsTest {
         assertThat(a + 100).isLessThanOrEqualTo(allocationAddress + 179);
         assertThat(a).isEqualTo((allocationAddress + 63 + 16) & ~63L);
         assertThat(counters(t)).containsExactly(0, 0, 100, 0);
+        assertThat(t.kernel.ledger().liveBytes(t.site("IOMallocAligned"))).as("the caller's size, not 179").isEqualTo(100);
+        assertThat(t.kernel.snapshot().family(Family.IOMALLOC_ALIGNED).groups()).singleElement().satisfies(g -> {
+            assertThat(g.requestedBytes()).isEqualTo(100);
+            assertThat(g.wiredBytes()).isEqualTo(192);
+        });
 
         freeAligned(t, a, 100);
         assertThat(t.zone("kalloc.192").count()).isEqualTo(count);
@@ -182,6 +188,8 @@ class IOKitAllocatorsTest {
         long allocationAddress = t.kernel.memory().load(a - 8, 8);
         assertThat(allocationSize).isEqualTo(4271);
         assertThat(t.kernel.kernelMap().entryAt(allocationAddress).size).isEqualTo(8192);
+        assertThat(t.kernel.ledger().liveBytes(t.site("IOMallocAligned"))).as("the caller's size, not 4271").isEqualTo(4000);
+        assertThat(t.kernel.snapshot().family(Family.IOMALLOC_ALIGNED).wiredBytes()).isEqualTo(8192);
         freeAligned(t, a, 4000);
         assertThat(t.kernel.kernelMap().entryAt(allocationAddress)).isNull();
         assertThat(counters(t)).containsExactly(0, 0, 0, 0);
@@ -211,6 +219,8 @@ class IOKitAllocatorsTest {
         }
         assertThat(moved).as("some block had to move to the next page").isTrue();
         assertThat(counters(t)).containsExactly(0, 0, 17 * 800, 0);
+        assertThat(t.kernel.ledger().liveBytes(t.site("IOMallocContiguous"))).as("the callers' sizes").isEqualTo(17 * 800);
+        assertThat(t.kernel.snapshot().family(Family.IOMALLOC_CONTIGUOUS).requestedBytes()).isEqualTo(17 * 800);
         for (long a : blocks) {
             freeContiguous(t, a, 800);
         }
@@ -336,5 +346,17 @@ class IOKitAllocatorsTest {
         freeAligned(t, a, 90);
         assertThat(t.kernel.ledger().findings()).singleElement()
                 .satisfies(f -> assertThat(f.kind()).isEqualTo(Finding.Kind.SIZE_MISMATCH));
+    }
+
+    @Test
+    void ioFreeAlignedWithAnotherSizeIsAFindingAlsoWhenTheSlackTookPages() {
+        TestKernel t = TestKernel.boot();
+        long a = aligned(t, 4000, 256); // header and slack reach a page: whole pages with a header
+        freeAligned(t, a, 3990);
+        assertThat(t.kernel.ledger().findings()).singleElement().satisfies(f -> {
+            assertThat(f.kind()).isEqualTo(Finding.Kind.SIZE_MISMATCH);
+            assertThat(f.message()).contains("IOFreeAligned(").contains(", 3990) frees a 4000-byte allocation");
+        });
+        assertThat(t.kernel.ledger().liveCount(t.site("IOMallocAligned"))).isZero();
     }
 }

@@ -265,6 +265,51 @@ class KextManagerTest {
     }
 
     @Test
+    void codeOfAnUnloadedKextFailsClearlyInsteadOfAllocating() {
+        LoadedKext kext = kexts.load(CounterKext.class);
+        Counter kept = kext.service(Counter.class);
+        kept.allocate(32); // binds the _MALLOC and, at stop, the _FREE call sites
+        kexts.unload(kext);
+        long siteCount = kernel.ledger().siteCount();
+
+        assertThatThrownBy(() -> kept.allocate(16))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("kext dev.kextharness.test.counter (load tag " + kext.loadTag()
+                        + ") was unloaded, but its code called _MALLOC afterwards");
+        assertThat(kernel.snapshot().kext(kext.loadTag()).isEmpty()).isTrue();
+        assertThat(kernel.ledger().siteCount()).isEqualTo(siteCount);
+    }
+
+    @Test
+    void snapshotOfAKextIsItsPartOfTheWholeSnapshotAndEmptyOnceItFreedEverything() {
+        LoadedKext kext = kexts.load(CounterKext.class);
+        Counter counter = kext.service(Counter.class);
+        counter.allocate(24);
+        counter.allocate(5000);
+        assertThat(kernel.snapshotOfKext(kext.loadTag()).groups())
+                .isEqualTo(kernel.snapshot().kext(kext.loadTag()).groups())
+                .hasSize(2);
+        counter.freeAll();
+        assertThat(kernel.snapshotOfKext(kext.loadTag()).isEmpty()).isTrue();
+        kexts.unload(kext);
+    }
+
+    @Test
+    void aCallSiteFirstReachedAfterUnloadFailsTheSameWay() {
+        LoadedKext kext = kexts.load(CounterKext.class);
+        Counter kept = kext.service(Counter.class);
+        kexts.unload(kext); // nothing was allocated, so no _MALLOC call site was ever bound
+        long siteCount = kernel.ledger().siteCount();
+
+        assertThatThrownBy(() -> kept.allocate(16))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("kext dev.kextharness.test.counter (load tag " + kext.loadTag() + ") was unloaded")
+                .hasMessageContaining("called _MALLOC");
+        assertThat(kernel.ledger().siteCount()).as("no site registered for a dead kext").isEqualTo(siteCount);
+        assertThat(kernel.snapshot().kext(kext.loadTag()).isEmpty()).isTrue();
+    }
+
+    @Test
     void unloadingTwiceIsNotFound() {
         LoadedKext kext = kexts.load(LibraryKext.class);
         kexts.unload(kext);

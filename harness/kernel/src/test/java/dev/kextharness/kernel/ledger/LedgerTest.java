@@ -29,6 +29,24 @@ class LedgerTest {
     }
 
     @Test
+    void stopCountingFreezesTheCountersAndTurnsFindingsOff() {
+        Ledger ledger = new Ledger(true);
+        int site = ledger.register(1, "com.example.test", "kalloc", "com.example.Test", "m", "Test.java", 1);
+        ledger.allocated(site, 40);
+        ledger.stopCounting();
+        ledger.allocated(site, 8);
+        ledger.freed(site, 40);
+        ledger.report(new Finding(Finding.Kind.SIZE_MISMATCH, ledger.site(site), 0, "ignored"));
+
+        assertThat(ledger.counting()).isFalse();
+        assertThat(ledger.liveCount(site)).isEqualTo(1);
+        assertThat(ledger.liveBytes(site)).isEqualTo(40);
+        assertThat(ledger.totalCount(site)).isEqualTo(1);
+        assertThat(ledger.findingsEnabled()).isFalse();
+        assertThat(ledger.findings()).isEmpty();
+    }
+
+    @Test
     void deallocatorNames() {
         assertThat(Family.MALLOC.deallocator()).isEqualTo("_FREE");
         assertThat(Family.KALLOC.deallocator()).isEqualTo("kfree");

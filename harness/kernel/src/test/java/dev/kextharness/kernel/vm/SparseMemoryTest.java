@@ -84,4 +84,42 @@ class SparseMemoryTest {
         memory.discard(k, 10);
         assertThat(memory.load(k, 8)).isZero();
     }
+
+    @Test
+    void poisonOfAnUnalignedRangeWritesEachBytesOwnPoisonByte() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        memory.fill(ZONE_START, 48, 0);
+        memory.poison(ZONE_START + 3, 30);
+        assertThat(memory.load(ZONE_START, 8)).isEqualTo(0xdeadbeefde000000L);
+        assertThat(memory.load(ZONE_START + 8, 8)).isEqualTo(SparseMemory.ZP_POISON);
+        assertThat(memory.load(ZONE_START + 32, 8)).isEqualTo(0x00000000000000efL);
+        assertThat(memory.load(ZONE_START + 3, 4)).isEqualTo(0xadbeefdeL);
+    }
+
+    @Test
+    void fillAcrossAPageBoundaryWritesBothPagesAndTellsTheObserverOfEach() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        List<Long> seen = new ArrayList<>();
+        memory.setPageObserver(seen::add);
+        memory.fill(ZONE_START + 4090, 12, 0x41);
+        assertThat(seen).containsExactly(ZONE_START, ZONE_START + 4096);
+        assertThat(memory.load(ZONE_START + 4088, 8)).isEqualTo(0x414141414141beefL);
+        assertThat(memory.load(ZONE_START + 4096, 8)).isEqualTo(0xdead414141414141L);
+        assertThat(memory.load(ZONE_START + 4094, 4)).isEqualTo(0x41414141L);
+    }
+
+    @Test
+    void firstUnpoisonedWordFindsTheModifiedWordAndSkipsUnwrittenPages() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        long element = ZONE_START + 4096 - 32; // 64 bytes over two pages, only the first written
+        assertThat(memory.firstUnpoisonedWord(element, 64)).isEqualTo(-1);
+        memory.store(element + 8, 8, 0);
+        assertThat(memory.firstUnpoisonedWord(element, 64)).isEqualTo(8);
+        memory.poison(element, 64);
+        assertThat(memory.firstUnpoisonedWord(element, 64)).isEqualTo(-1);
+        memory.store8(element + 40, 0xee);
+        assertThat(memory.firstUnpoisonedWord(element, 64)).isEqualTo(40);
+        assertThat(memory.firstUnpoisonedWord(AddressSpace.KERNEL_MAP_BASE, 16))
+                .as("unwritten memory outside the zone map reads as zero").isZero();
+    }
 }

@@ -11,9 +11,9 @@ import java.math.RoundingMode;
  *
  * <p>Stability: internal; shared by the renderers, not part of the kernel's API.
  */
-public final class CFormat {
+public final class CFields {
 
-    private CFormat() {
+    private CFields() {
     }
 
     /** {@code %llu}: the value read as unsigned 64-bit. */
