@@ -2,6 +2,7 @@ package dev.kextharness.kernel.soak;
 
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.kalloc.Kalloc;
+import dev.kextharness.kernel.zalloc.Zalloc;
 
 /**
  * The ordinary zone use of a Mac that has been up for days, next to the leaking kext: kalloc
@@ -17,6 +18,12 @@ import dev.kextharness.kernel.kalloc.Kalloc;
 final class Background {
     /** How often the background runs: once a simulated minute. */
     static final long TICK_NANOS = 60_000_000_000L;
+    /**
+     * How often the pageout daemon collects zones on a Mac whose file cache keeps memory full:
+     * once a simulated hour, so that the chunks a falling level empties go back to the map as
+     * they would, instead of waiting for the first collection at the jetsam limit.
+     */
+    static final long ZONE_GC_NANOS = 3_600_000_000_000L;
     /** Fraction of a zone's buffers replaced each tick (about 14 % a day). */
     private static final double TURNOVER = 1.0 / 10_000;
 
@@ -25,8 +32,8 @@ final class Background {
     }
 
     private static final Share[] PROFILE = {
-            new Share(4096, 0.160, 0.010, 23),
-            new Share(8192, 0.120, 0.012, 17),
+            new Share(4096, 0.130, 0.010, 23),
+            new Share(8192, 0.100, 0.012, 17),
             new Share(12288, 0.090, 0.020, 5),
             new Share(16384, 0.080, 0.010, 31),
             new Share(2048, 0.015, 0.020, 7),
@@ -40,9 +47,11 @@ final class Background {
     };
 
     private final Kalloc kalloc;
+    private final Zalloc zalloc;
     private final int site;
     private final Ring[] rings;
     private long nextTick;
+    private long nextZoneGc;
 
     /** A zone's live buffers, oldest first. */
     private static final class Ring {
@@ -91,8 +100,9 @@ final class Background {
 
     Background(Kernel kernel, long startNanos) {
         this.kalloc = kernel.kalloc();
+        this.zalloc = kernel.zalloc();
         this.site = kernel.kernelSite("kalloc", "ordinary zone use");
-        long capacity = kernel.zalloc().zoneMapCapacity();
+        long capacity = zalloc.zoneMapCapacity();
         rings = new Ring[PROFILE.length];
         for (int i = 0; i < PROFILE.length; i++) {
             Share share = PROFILE[i];
@@ -100,6 +110,7 @@ final class Background {
             rings[i] = new Ring(share.bucket, mean, share.swing, share.periodHours, i * 1.7);
         }
         this.nextTick = startNanos;
+        this.nextZoneGc = startNanos + ZONE_GC_NANOS;
     }
 
     /** The fraction of the zone map the background holds on average. */
@@ -128,6 +139,10 @@ final class Background {
                     kalloc.kfree(ring.pop(), ring.size, site);
                 }
                 settle(ring, ring.level(nextTick));
+            }
+            if (nextTick >= nextZoneGc) {
+                zalloc.zoneGc();
+                nextZoneGc += ZONE_GC_NANOS;
             }
             nextTick += TICK_NANOS;
         }

@@ -56,6 +56,7 @@ public final class Soak {
     private final Zalloc zalloc;
     private final List<TimelineLine> timeline = new ArrayList<>();
     private final List<JetsamKill> kills = new ArrayList<>();
+    private Launchd launchd;
 
     private Soak(SoakConfig config, SoakListener listener) {
         this.config = config;
@@ -98,6 +99,7 @@ public final class Soak {
         Background background = config.background() ? new Background(kernel, start) : null;
         if (background != null) {
             background.fill(start);
+            launchd = new Launchd(kernel, config.kernel().physicalMemory());
         }
         LoadedKext kext = kernel.kextload(kextClass, LoadOptions.defaults().withData(config.recordSize()));
         IntConsumer handle = RequestDriver.bind(kext, kextClass);
@@ -127,6 +129,7 @@ public final class Soak {
                 kernel.advanceClock(now - kernel.uptimeNanos());
                 if (background != null) {
                     background.advanceTo(now);
+                    launchd.advanceTo(now);
                 }
                 int n = step;
                 if (untilAllocations != Long.MAX_VALUE) {
@@ -186,7 +189,7 @@ public final class Soak {
         return new SoakResult(reason, message, kernel, panic, grownZone(zonesBefore, countsBefore, counter), requests,
                 counter.allocations(), counter.live(), zalloc.zoneMapCapacity(),
                 zalloc.zoneMapCapacity() * zalloc.jetsamLimitPercent() / 100, List.copyOf(timeline), List.copyOf(kills),
-                samples);
+                launchd == null ? List.of() : launchd.relaunches(), samples);
     }
 
     /** About a thousand points for a run to the panic at the given rate, before any thinning. */
@@ -240,6 +243,9 @@ public final class Soak {
             for (Object[] report : JETSAM_REPORT) {
                 String text = String.format(Locale.ROOT, (String) report[2], victim.name(), victim.pid());
                 addLine(new TimelineLine(line.uptimeNanos() + (int) report[0] * 1000L, (String) report[1], text));
+            }
+            if (launchd != null) {
+                launchd.killed(victim, line.uptimeNanos());
             }
         }
     }

@@ -21,6 +21,7 @@ import java.util.List;
  * @param jetsamLimitBytes the zone map size past which the GC thread runs jetsam
  * @param timeline         the log: kernel lines and jetsam reports, oldest first
  * @param kills            the processes killed, in order
+ * @param relaunches       the killed daemons launchd started again, in order
  * @param samples          the chart's points
  *
  * <p>Stability: stable.
@@ -38,6 +39,7 @@ public record SoakResult(
         long jetsamLimitBytes,
         List<TimelineLine> timeline,
         List<JetsamKill> kills,
+        List<Relaunch> relaunches,
         SoakSamples samples) {
 
     /** Why a soak ended. */

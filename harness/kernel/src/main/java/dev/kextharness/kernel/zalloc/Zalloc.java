@@ -395,13 +395,18 @@ public final class Zalloc {
         // is_zone_map_nearing_exhaustion(): size > capacity * zone_map_jetsam_limit / 100.
         long limit = map.capacity * jetsamLimitPercent / 100;
         long size = map.size();
+        long step = map.capacity >>> 8;
         if (size <= limit) {
-            lastPressureSize = 0;
+            // Only a retreat of a full step re-arms the GC thread at once: the pages a collection
+            // gives back take the map a little under the limit, and the next chunk crosses it again.
+            if (size + step <= limit) {
+                lastPressureSize = 0;
+            }
             return;
         }
         // The GC thread runs again only after the map has grown by another 1/256 of its capacity,
         // which paces the kills the way XNU's asynchronous wakeups do.
-        if (lastPressureSize == 0 || size - lastPressureSize >= map.capacity >>> 8) {
+        if (lastPressureSize == 0 || size - lastPressureSize >= step) {
             lastPressureSize = size;
             pressurePending = true;
         }
