@@ -8,6 +8,7 @@ import dev.kextharness.cli.KextTarget;
 import dev.kextharness.cli.Terminal;
 import dev.kextharness.kernel.kext.KextLoadException;
 import dev.kextharness.kernel.soak.JetsamKill;
+import dev.kextharness.kernel.soak.Relaunch;
 import dev.kextharness.kernel.soak.Soak;
 import dev.kextharness.kernel.soak.SoakConfig;
 import dev.kextharness.kernel.soak.SoakListener;
@@ -31,8 +32,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
@@ -229,10 +232,23 @@ public final class SoakCommand implements Callable<Integer> {
                 largest.name(), largest.curSize(), largest.count());
         long freed = r.kills().stream().mapToLong(JetsamKill::kernelBytes).sum();
         out.printf(Locale.ROOT, "jetsam: %d processes killed%s, %,d bytes of zone memory freed%n", r.kills().size(),
-                r.kills().isEmpty() ? "" : " (" + r.kills().stream().map(JetsamKill::name).collect(Collectors.joining(", "))
-                        + ")", freed);
+                r.kills().isEmpty() ? "" : " (" + timesEach(r.kills().stream().map(JetsamKill::name).toList()) + ")",
+                freed);
+        if (!r.relaunches().isEmpty()) {
+            out.printf(Locale.ROOT, "launchd: %d daemons relaunched (%s), their caches took %,d bytes of zone memory%n",
+                    r.relaunches().size(), timesEach(r.relaunches().stream().map(Relaunch::name).toList()),
+                    r.relaunchCacheBytes());
+        }
         out.println("wrote: " + written.stream().map(Path::toString).collect(Collectors.joining(", ")));
         out.flush();
+    }
+
+    /** Names in order of first appearance, a repeated one once with its count: {@code photoanalysisd x12, lsd}. */
+    static String timesEach(List<String> names) {
+        Map<String, Long> counts = names.stream()
+                .collect(Collectors.groupingBy(n -> n, LinkedHashMap::new, Collectors.counting()));
+        return counts.entrySet().stream().map(e -> e.getValue() == 1 ? e.getKey() : e.getKey() + " x" + e.getValue())
+                .collect(Collectors.joining(", "));
     }
 
     /** {@code 11.4 GiB}, {@code 512.0 MiB}. */

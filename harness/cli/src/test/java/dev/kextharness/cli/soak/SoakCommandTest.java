@@ -54,6 +54,13 @@ class SoakCommandTest {
     }
 
     @Test
+    void namesRepeatedInTheSummaryAreCountedOnce() {
+        assertThat(SoakCommand.timesEach(List.of("photoanalysisd", "lsd", "photoanalysisd", "cloudd", "photoanalysisd")))
+                .isEqualTo("photoanalysisd x3, lsd, cloudd");
+        assertThat(SoakCommand.timesEach(List.of())).isEmpty();
+    }
+
+    @Test
     void soaksTheSlowleakSampleToTheZoneMapPanicAndExitsWithThePanicStatus() {
         assertThat(toPanic.exitCode()).isEqualTo(ExitCodes.PANIC);
         assertThat(toPanic.err()).as("no progress bar without a terminal").isEmpty();
@@ -65,11 +72,14 @@ class SoakCommandTest {
                 .contains("+0100 kernel zone_map_exhaustion: Largest zone kalloc.48, size ")
                 .contains("+0100 kernel zone_map_exhaustion: Nothing to do for the largest zone [kalloc.48]. "
                         + "Waking up memorystatus thread.\n")
-                .contains(" memorystatus: killing_highwater_process pid 415 [lsd] (highwater 3) 107552KB - "
+                .contains(" memorystatus: killing_highwater_process pid 470 [photoanalysisd] (highwater 0) 72704KB - "
                         + "memorystatus_available_pages: ")
-                .contains("+0100 OSAnalytics Process lsd [415] killed by jetsam reason highwater\n")
-                .contains("\nended: the kernel panicked: zalloc: zone map exhausted while allocating from zone ")
-                .contains("\njetsam: ");
+                .contains("+0100 OSAnalytics Process photoanalysisd [470] killed by jetsam reason highwater\n")
+                .contains(" memorystatus: killing_highwater_process pid 600 [photoanalysisd] (highwater 0) 72704KB - ")
+                .contains("\nended: the kernel panicked: zalloc: zone map exhausted while allocating from zone kalloc.12288, ")
+                .containsPattern("\njetsam: (\\d+) processes killed \\(photoanalysisd x\\1\\), [\\d,]+ bytes of zone memory freed\n"
+                        + "launchd: \\d+ daemons relaunched \\(photoanalysisd(?: x\\d+)?\\), their caches took [\\d,]+ bytes "
+                        + "of zone memory\n");
         // The summary's largest zone and the panic agree, count for count.
         Matcher panic = PANIC.matcher(toPanic.out());
         assertThat(panic.find()).isTrue();

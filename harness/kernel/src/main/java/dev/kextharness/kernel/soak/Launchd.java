@@ -70,6 +70,7 @@ final class Launchd {
     private final List<Pending> pending = new ArrayList<>();
     private final List<Warmup> warming = new ArrayList<>();
     private final List<Relaunch> relaunches = new ArrayList<>();
+    private long cacheBytes;
     private int nextPid = FIRST_RELAUNCH_PID;
     private long nextWake = Long.MAX_VALUE;
 
@@ -126,6 +127,7 @@ final class Launchd {
         while (w.allocatedBytes < target && kernel.processKernelBytes(w.pid) > 0) {
             kalloc.kalloc(CACHE_BUCKET, true, cacheSite);
             w.allocatedBytes += cacheBucketBytes;
+            cacheBytes += cacheBucketBytes;
         }
     }
 
@@ -134,8 +136,8 @@ final class Launchd {
         return List.copyOf(relaunches);
     }
 
-    /** The ledger's call site of the caches relaunched daemons refill. */
-    int cacheSite() {
-        return cacheSite;
+    /** Bytes of cache the relaunched daemons have refilled so far (live: the caches are never freed). */
+    long cacheBytes() {
+        return cacheBytes;
     }
 }

@@ -189,7 +189,7 @@ public final class Soak {
         return new SoakResult(reason, message, kernel, panic, grownZone(zonesBefore, countsBefore, counter), requests,
                 counter.allocations(), counter.live(), zalloc.zoneMapCapacity(),
                 zalloc.zoneMapCapacity() * zalloc.jetsamLimitPercent() / 100, List.copyOf(timeline), List.copyOf(kills),
-                launchd == null ? List.of() : launchd.relaunches(), samples);
+                launchd == null ? List.of() : launchd.relaunches(), launchd == null ? 0 : launchd.cacheBytes(), samples);
     }
 
     /** About a thousand points for a run to the panic at the given rate, before any thinning. */

@@ -22,6 +22,7 @@ import java.util.List;
  * @param timeline         the log: kernel lines and jetsam reports, oldest first
  * @param kills            the processes killed, in order
  * @param relaunches       the killed daemons launchd started again, in order
+ * @param relaunchCacheBytes the kalloc memory the relaunched daemons' cache refills took
  * @param samples          the chart's points
  *
  * <p>Stability: stable.
@@ -40,6 +41,7 @@ public record SoakResult(
         List<TimelineLine> timeline,
         List<JetsamKill> kills,
         List<Relaunch> relaunches,
+        long relaunchCacheBytes,
         SoakSamples samples) {
 
     /** Why a soak ended. */

@@ -193,6 +193,7 @@ class SoakTest {
         assertThat(cacheBuffers).isPositive();
         assertThat(cacheZone.count()).isGreaterThanOrEqualTo(cacheBuffers);
         long cacheBytes = cacheBuffers * Launchd.CACHE_BUCKET;
+        assertThat(toPanic.relaunchCacheBytes()).isEqualTo(cacheBytes);
         assertThat(cacheBytes).isLessThanOrEqualTo(relaunches.stream().mapToLong(Relaunch::refillBytes).sum()
                 + (long) relaunches.size() * Launchd.CACHE_BUCKET);
         // They took a good part of the map's last 5 %, so the first warning to the panic is much shorter than the
@@ -225,6 +226,7 @@ class SoakTest {
         assertThat(r.reason()).isEqualTo(SoakResult.StopReason.PANIC);
         assertThat(r.kills()).isNotEmpty();
         assertThat(r.relaunches()).isEmpty();
+        assertThat(r.relaunchCacheBytes()).isZero();
         assertThat(r.kernel().ledger().siteCount()).isPositive();
         for (int i = 0; i < r.kernel().ledger().siteCount(); i++) {
             assertThat(r.kernel().ledger().site(i).methodName()).isNotEqualTo("caches refilled by a relaunched daemon");
