@@ -7,13 +7,14 @@ import dev.kextharness.kernel.zalloc.Zalloc;
 /**
  * The ordinary zone use of a Mac that has been up for days, next to the leaking kext: kalloc
  * buffers of every size, held for a while and freed, their levels swinging slowly. Together they
- * take just under half of the zone map, as the source article's zones other than kalloc.48 did
- * (5.67 GB of 12 GiB at the first warning). Most of those bytes sit in large buckets, so the
+ * take 44 % of the zone map, as the source article's zones other than kalloc.48 did (5.70 GB of
+ * 12 GiB at its first warning). Most of those bytes sit in large buckets, so the
  * bookkeeping behind them stays small at true scale.
  *
  * <p>Every {@link #TICK_NANOS} of simulated time each zone frees its oldest buffers and allocates
  * new ones (a slow turnover), then moves towards its level of the moment, which follows a
- * sinusoid of its own period. Zone GC returns the chunks a falling level empties.
+ * sinusoid of its own period. Zone GC, every {@link #ZONE_GC_NANOS}, returns the chunks a falling
+ * level empties.
  */
 final class Background {
     /** How often the background runs: once a simulated minute. */

@@ -19,11 +19,12 @@ import java.util.function.IntConsumer;
 /**
  * The soak: a kext leaking on every request, driven on the simulated clock of a Mac that has been
  * up for days, until the zone map runs out. The Mac boots with the given RAM (32 GiB gives the
- * source article's 12 GiB zone map), its ordinary zone use fills just under half of the map
+ * source article's 12 GiB zone map), its ordinary zone use fills 44 % of the map
  * ({@link Background}), its processes hold kernel memory, and the kext handles requests at the
  * given rate. Past the jetsam limit the kernel's GC thread logs the three
  * {@code zone_map_exhaustion:} lines and memorystatus kills a process, whose kernel memory goes
- * back to its zone; the user-space daemons write their jetsam reports. When a zone can no longer
+ * back to its zone; the user-space daemons write their jetsam reports; launchd relaunches the
+ * killed daemons, whose cache refills take the map's last few percent ({@link Launchd}). When a zone can no longer
  * grow the kernel panics with zalloc's message, naming the zone being grown and the largest zone
  * with its byte and element counts.
  *

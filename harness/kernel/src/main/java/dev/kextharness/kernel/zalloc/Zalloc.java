@@ -8,6 +8,7 @@ import dev.kextharness.kernel.vm.SparseMemory;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 
@@ -29,6 +30,9 @@ public final class Zalloc {
     public interface PressureHandler {
         void zoneMapAboveJetsamLimit(Zalloc zalloc);
     }
+
+    private static final Comparator<ZoneChunk> BY_LIST_POSITION_DESCENDING =
+            Comparator.comparingInt((ZoneChunk chunk) -> chunk.listIndex).reversed();
 
     private final ZoneMap map;
     private final SparseMemory memory;
@@ -422,17 +426,24 @@ public final class Zalloc {
             if (!zone.collectable || zone.emptyChunks == 0) {
                 continue;
             }
-            for (int i = zone.chunks.size() - 1; i >= 0 && zone.emptyChunks > 0; i--) {
-                ZoneChunk chunk = zone.chunks.get(i);
+            // The empty chunks are on the partial list, a short walk where the chunk list may hold
+            // hundreds of thousands; they go back from the highest list position down, the order of
+            // a walk of the whole list from its end.
+            List<ZoneChunk> empty = new ArrayList<>(zone.emptyChunks);
+            for (ZoneChunk chunk = zone.partialHead; chunk != null; chunk = chunk.nextPartial) {
                 if (chunk.freeCount == chunk.capacity()) {
-                    zone.removeChunk(chunk);
-                    map.unmap(chunk.base, zone.allocSize);
-                    map.release(chunk.base, zone.allocSize);
-                    if (chunk.touched) {
-                        memory.discard(chunk.base, zone.allocSize);
-                    }
-                    released += zone.allocSize;
+                    empty.add(chunk);
                 }
+            }
+            empty.sort(BY_LIST_POSITION_DESCENDING);
+            for (ZoneChunk chunk : empty) {
+                zone.removeChunk(chunk);
+                map.unmap(chunk.base, zone.allocSize);
+                map.release(chunk.base, zone.allocSize);
+                if (chunk.touched) {
+                    memory.discard(chunk.base, zone.allocSize);
+                }
+                released += zone.allocSize;
             }
         }
         return released;
