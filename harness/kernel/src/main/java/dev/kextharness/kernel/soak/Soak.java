@@ -83,7 +83,8 @@ public final class Soak {
      * About how much Java heap a soak to the panic needs: per page of zone map, what the ledger
      * keeps for it (a chunk object, a two-byte link per element of the kext's zone; the
      * background's large elements cost a chunk object per page or less), plus a margin. At 32 GiB
-     * (a 12 GiB map) it says 0.7 GiB; the measured peak heap is 0.6 GiB.
+     * (a 12 GiB map) it says 0.66 GiB; the measured peak heap, garbage included, is 0.67 GiB
+     * (src/docs/soak.md), the live set about 0.4 GiB.
      */
     public static long estimatedHeapBytes(SoakConfig config) {
         long capacity = config.kernel().zoneMapSize() > 0 ? config.kernel().zoneMapSize()
