@@ -5,7 +5,9 @@ import dev.kextharness.kernel.jetsam.Memorystatus;
 import dev.kextharness.kernel.kalloc.Kalloc;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -13,8 +15,10 @@ import java.util.Set;
  * soak's model of the source article's last 25 minutes, in which the zone map's last 5 % (about
  * 600 MB) went while kalloc.48 grew by only 42 MB.
  *
- * <p>A killed KeepAlive job is started again {@link #THROTTLE_INTERVAL_NANOS} later (launchd's
- * default ThrottleInterval), with a new pid, in its band. Its start-up then refills the kernel
+ * <p>A killed KeepAlive job is started again with a new pid, in its band: at once if it ran for
+ * at least launchd's default ThrottleInterval ({@link #THROTTLE_INTERVAL_NANOS}), else when that
+ * much time has passed since it was spawned (launchd's "Service only ran for N seconds. Pushing
+ * respawn out by M seconds."). Its start-up then refills the kernel
  * caches it had warmed before (the files it reads and maps): over {@link #WARMUP_NANOS} it takes
  * kernel memory in proportion to its footprint, scaled by the Mac's RAM as XNU scales its caches
  * ({@code desiredvnodes}, {@code nbuf}) with {@code max_mem}: its footprint on the article's 32 GiB
@@ -30,10 +34,10 @@ import java.util.Set;
  * is the same at every size.
  */
 final class Launchd {
-    /** launchd's default {@code ThrottleInterval}: 10 s between a job's exit and its relaunch. */
+    /** launchd's default {@code ThrottleInterval}: a job is not spawned more than once every 10 s. */
     static final long THROTTLE_INTERVAL_NANOS = 10_000_000_000L;
     /** How long a relaunched daemon takes to refill its caches. */
-    static final long WARMUP_NANOS = 150_000_000_000L;
+    static final long WARMUP_NANOS = 180_000_000_000L;
     /** The kalloc bucket of the caches a relaunch refills. */
     static final int CACHE_BUCKET = 12288;
     /** The Mac whose relaunches cost their whole footprint: the source article's. */
@@ -70,6 +74,8 @@ final class Launchd {
     private final List<Pending> pending = new ArrayList<>();
     private final List<Warmup> warming = new ArrayList<>();
     private final List<Relaunch> relaunches = new ArrayList<>();
+    /** When each relaunched process was spawned; the boot processes were spawned at boot (uptime 0). */
+    private final Map<Integer, Long> spawnedAt = new HashMap<>();
     private long cacheBytes;
     private int nextPid = FIRST_RELAUNCH_PID;
     private long nextWake = Long.MAX_VALUE;
@@ -85,7 +91,8 @@ final class Launchd {
     /** Told of each jetsam kill (from inside the allocation that brought it: nothing is allocated here). */
     void killed(Memorystatus.Proc victim, long uptimeNanos) {
         if (KEEP_ALIVE.contains(victim.name())) {
-            long due = uptimeNanos + THROTTLE_INTERVAL_NANOS;
+            long ran = uptimeNanos - spawnedAt.getOrDefault(victim.pid(), 0L);
+            long due = uptimeNanos + Math.max(0, THROTTLE_INTERVAL_NANOS - ran);
             pending.add(new Pending(due, victim));
             nextWake = Math.min(nextWake, due);
         }
@@ -115,6 +122,7 @@ final class Launchd {
     private void relaunch(Memorystatus.Proc killed, long uptimeNanos) {
         Memorystatus.Proc proc = new Memorystatus.Proc(nextPid++, killed.name(), killed.priority(), killed.footprintBytes());
         kernel.spawn(proc);
+        spawnedAt.put(proc.pid(), uptimeNanos);
         long refill = (long) (proc.footprintBytes() * refillPerFootprintByte);
         relaunches.add(new Relaunch(uptimeNanos, killed.pid(), proc.pid(), proc.name(), refill));
         warming.add(new Warmup(proc.pid(), uptimeNanos, refill));
