@@ -28,7 +28,7 @@ import java.util.function.IntConsumer;
  * grow the kernel panics with zalloc's message, naming the zone being grown and the largest zone
  * with its byte and element counts.
  *
- * <p>Nothing here is sampled or scaled down: at 32 GiB the kext holds about 137 million live
+ * <p>Nothing here is sampled or scaled down: at 32 GiB the kext holds about 136 million live
  * kalloc.48 elements at the panic, each counted by the ledger.
  *
  * <p>Stability: stable.
