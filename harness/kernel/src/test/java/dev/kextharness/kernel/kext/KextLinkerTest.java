@@ -197,7 +197,7 @@ class KextLinkerTest {
     @Test
     void aKextThatUsesWhatTheKernelDoesNotExportFailsToLinkWithEverySymbol() throws IOException {
         int from = kernel.log().size();
-        KextLinkException e = catchThrowableOfType(() -> kernel.kexts().load(BadKext.class), KextLinkException.class);
+        KextLinkException e = catchThrowableOfType(KextLinkException.class, () -> kernel.kexts().load(BadKext.class));
 
         String at = BadKext.class.getName() + ".start(BadKext.java:";
         assertThat(e.result()).isEqualTo(0xdc008016);
@@ -271,8 +271,8 @@ class KextLinkerTest {
             out.write(reallocKext());
             out.closeEntry();
         }
-        KextLinkException e = catchThrowableOfType(
-                () -> kernel.kexts().load(KextSource.fromJar(jar, "gen.ReallocKext")), KextLinkException.class);
+        KextLinkException e = catchThrowableOfType(KextLinkException.class,
+                () -> kernel.kexts().load(KextSource.fromJar(jar, "gen.ReallocKext")));
         assertThat(e.unresolved()).extracting(u -> u.symbol() + " @ " + u.referencedFrom() + " " + u.rule())
                 .containsExactly("dev.kextharness.kpi.Malloc._REALLOC(JJI)J @ gen.ReallocKext.start(ReallocKext.java:7) not in KPI",
                         "com.example.Absent.run()V @ gen.ReallocKext.start(ReallocKext.java:8) missing class");

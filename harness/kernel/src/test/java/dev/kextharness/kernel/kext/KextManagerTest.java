@@ -110,9 +110,8 @@ class KextManagerTest {
     void startFailureUnloadsWithoutStopAndReportsStartStopError() {
         int from = kernel.log().size();
         StartFailsKext.stopCalled = false;
-        KextLoadException e = catchThrowableOfType(
-                () -> kexts.load(StartFailsKext.class, LoadOptions.defaults().withLeakPolicy(LeakPolicy.XNU)),
-                KextLoadException.class);
+        KextLoadException e = catchThrowableOfType(KextLoadException.class,
+                () -> kexts.load(StartFailsKext.class, LoadOptions.defaults().withLeakPolicy(LeakPolicy.XNU)));
 
         assertThat(e.result()).isEqualTo(0xdc008017);
         assertThat(e.bundleId()).isEqualTo("dev.kextharness.test.startfails");
@@ -136,9 +135,8 @@ class KextManagerTest {
 
     @Test
     void startFailureIsJudgedByTheLeakPolicy() {
-        Throwable verdict = catchThrowableOfType(
-                () -> kexts.load(StartFailsKext.class, LoadOptions.defaults().withLeakPolicy(LeakPolicy.FAIL)),
-                AssertionError.class);
+        Throwable verdict = catchThrowableOfType(AssertionError.class,
+                () -> kexts.load(StartFailsKext.class, LoadOptions.defaults().withLeakPolicy(LeakPolicy.FAIL)));
         assertThat(verdict).isInstanceOf(KextLeakError.class);
         assertThat(verdict.getSuppressed()).singleElement().isInstanceOf(KextLoadException.class);
         assertThat(kexts.loaded()).isEmpty();
@@ -150,7 +148,7 @@ class KextManagerTest {
 
     @Test
     void startThatThrowsIsAFailedStartWithTheExceptionAsCause() {
-        KextLoadException e = catchThrowableOfType(() -> kexts.load(StartThrowsKext.class), KextLoadException.class);
+        KextLoadException e = catchThrowableOfType(KextLoadException.class, () -> kexts.load(StartThrowsKext.class));
         assertThat(e.result()).isEqualTo(0xdc008017);
         assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessage("boom in start");
         assertThat(e.getMessage()).contains("Its start routine threw java.lang.IllegalStateException: boom in start",
@@ -162,7 +160,7 @@ class KextManagerTest {
     @Test
     void staticInitialiserRunsInsideTheLifecycle() {
         int from = kernel.log().size();
-        KextLoadException e = catchThrowableOfType(() -> kexts.load(StaticInitThrowsKext.class), KextLoadException.class);
+        KextLoadException e = catchThrowableOfType(KextLoadException.class, () -> kexts.load(StaticInitThrowsKext.class));
         assertThat(e.getCause()).isInstanceOf(ArithmeticException.class).hasMessage("static boom");
         assertThat(e.getMessage()).contains("Its static initializer threw java.lang.ArithmeticException: static boom");
         assertThat(kextLines(from).get(1)).isEqualTo("Kext dev.kextharness.test.clinitthrows calling module start function.");
@@ -172,7 +170,7 @@ class KextManagerTest {
     void failedStopKeepsTheKextLoaded() {
         LoadedKext kext = kexts.load(StopFailsKext.class);
         int from = kernel.log().size();
-        KextUnloadException e = catchThrowableOfType(() -> kexts.unload(kext), KextUnloadException.class);
+        KextUnloadException e = catchThrowableOfType(KextUnloadException.class, () -> kexts.unload(kext));
 
         assertThat(e.result()).isEqualTo(0xdc008017);
         assertThat(e.getMessage()).startsWith("Failed to unload dev.kextharness.test.stopfails - (libkern/kext) kext "
@@ -185,7 +183,7 @@ class KextManagerTest {
         assertThat(kexts.loaded()).containsExactly(kext);
 
         kext.service(Toggle.class).set(true);
-        KextUnloadException thrown = catchThrowableOfType(() -> kexts.unload(kext), KextUnloadException.class);
+        KextUnloadException thrown = catchThrowableOfType(KextUnloadException.class, () -> kexts.unload(kext));
         assertThat(thrown.getCause()).isInstanceOf(UnsupportedOperationException.class);
         assertThat(thrown.getMessage()).contains("Its stop routine threw java.lang.UnsupportedOperationException: stop refuses");
         assertThat(kext.isStarted()).isTrue();
@@ -198,7 +196,7 @@ class KextManagerTest {
     @Test
     void dependenciesMustBeLoadedAndHoldReferences() {
         int from = kernel.log().size();
-        KextLoadException missing = catchThrowableOfType(() -> kexts.load(ClientKext.class), KextLoadException.class);
+        KextLoadException missing = catchThrowableOfType(KextLoadException.class, () -> kexts.load(ClientKext.class));
         assertThat(missing.result()).isEqualTo(0xdc00800e);
         assertThat(kextLines(from)).containsExactly(
                 "Kext dev.kextharness.test.client - library kext dev.kextharness.test.library not found.",
@@ -215,7 +213,7 @@ class KextManagerTest {
         assertThat(library.refs()).isEqualTo(1);
 
         from = kernel.log().size();
-        KextUnloadException inUse = catchThrowableOfType(() -> kexts.unload(library), KextUnloadException.class);
+        KextUnloadException inUse = catchThrowableOfType(KextUnloadException.class, () -> kexts.unload(library));
         assertThat(inUse.result()).isEqualTo(0xdc008018);
         assertThat(inUse.getMessage()).startsWith("Failed to unload dev.kextharness.test.library - (libkern/kext) kext "
                 + "is in use or retained (cannot unload).").contains("dev.kextharness.test.client (load tag 2)");
@@ -313,7 +311,7 @@ class KextManagerTest {
     void unloadingTwiceIsNotFound() {
         LoadedKext kext = kexts.load(LibraryKext.class);
         kexts.unload(kext);
-        KextUnloadException e = catchThrowableOfType(() -> kexts.unload(kext), KextUnloadException.class);
+        KextUnloadException e = catchThrowableOfType(KextUnloadException.class, () -> kexts.unload(kext));
         assertThat(e.result()).isEqualTo(0xdc008006);
         assertThat(e.log()).containsExactly("Can't remove kext dev.kextharness.test.library - not found.");
         assertThatThrownBy(() -> Kernel.boot().kexts().unload(kext)).isInstanceOf(IllegalArgumentException.class)
@@ -322,7 +320,7 @@ class KextManagerTest {
 
     @Test
     void aClassWithoutKextBundleIsNotAKext() {
-        KextLoadException e = catchThrowableOfType(() -> kexts.load(NotAKext.class), KextLoadException.class);
+        KextLoadException e = catchThrowableOfType(KextLoadException.class, () -> kexts.load(NotAKext.class));
         assertThat(e.result()).isEqualTo(0xdc00800b);
         assertThat(e.getMessage()).contains("has no @KextBundle");
         assertThat(kexts.all()).isEmpty();
