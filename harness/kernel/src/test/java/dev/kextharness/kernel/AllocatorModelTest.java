@@ -280,9 +280,9 @@ class AllocatorModelTest {
         }
     }
 
-    /** XNU's branches: whole pages from {@code size + 16 >= page}, else a kalloc (or page) block with a header. */
+    /** XNU's branches: whole pages from {@code size + 16 >= page}, else a kalloc (or page run) block with a header. */
     private void allocateAligned(long size) {
-        long align = 1L << random.nextInt(13);
+        long align = 1L << random.nextInt(14); // 1 to 8192: above a page too
         int site = iokitVariantSites[1];
         long addr = kernel.iokit().ioMallocAligned(size, align, site);
         if (size == 0) {
@@ -306,9 +306,12 @@ class AllocatorModelTest {
         }
     }
 
-    /** With a physical address or {@code 2 * size + 16 > page}, whole pages; else a header block that never straddles a page. */
+    /**
+     * With a physical address, {@code 2 * size + 16 > page} or an alignment above a page, whole
+     * pages; else a header block that never straddles a page.
+     */
     private void allocateContiguous(long size) {
-        long align = 1L << random.nextInt(13);
+        long align = 1L << random.nextInt(14);
         boolean physical = random.nextInt(4) == 0;
         long[] physicalAddress = physical ? new long[1] : null;
         int site = iokitVariantSites[2];
@@ -321,7 +324,7 @@ class AllocatorModelTest {
         assertThat(addr).isNotZero();
         assertThat(addr % align).as("IOMallocContiguous(%d, %d)", size, align).isZero();
         iomalloc += size;
-        if (physical || 2 * size + 16 > AddressSpace.PAGE_SIZE) {
+        if (physical || 2 * size + 16 > AddressSpace.PAGE_SIZE || align > AddressSpace.PAGE_SIZE) {
             if (physical) {
                 assertThat(physicalAddress[0]).isNotZero();
             }
