@@ -6,12 +6,14 @@ import dev.kextharness.kernel.kalloc.Kalloc;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
 import dev.kextharness.kernel.malloc.BsdMalloc;
 import dev.kextharness.kernel.osmalloc.OSMallocTags;
+import dev.kextharness.kernel.report.IoAllocCounters;
 import dev.kextharness.kernel.vm.AddressSpace;
 import dev.kextharness.kernel.vm.SparseMemory;
 import dev.kextharness.kernel.vm.VmMap;
 import dev.kextharness.kernel.zalloc.Zalloc;
 import dev.kextharness.kernel.zalloc.Zone;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +26,9 @@ import org.junit.jupiter.api.Test;
  * A long random sequence of allocations and frees of every family, small and large, checked against
  * a simple model (address to family, size, site): at the end every zone's count, every site's live
  * count and bytes, the snapshot totals, the kalloc large counters, the IOKit counters and the OSMalloc
- * tag refcounts must be what the model says, and no two live blocks may ever overlap.
+ * tag refcounts must be what the model says, and no two live blocks may ever overlap. The families:
+ * kalloc, _MALLOC, _MALLOC_ZONE (the shared mbuf zone and kalloc), OSMalloc, and IOKit's IOMalloc,
+ * IOMallocZero, IOMallocAligned, IOMallocContiguous and IOMallocPageable.
  */
 class AllocatorModelTest {
     private static final long SEED = 0x6153_141_1L;
@@ -32,12 +36,18 @@ class AllocatorModelTest {
     private static final int[] EDGE_SIZES = {0, 1, 15, 16, 17, 2031, 2032, 2033, 2047, 2048, 2049, 4095, 4096, 4097,
             8192, 8193, 12288, 12289, 16383, 16384, 16385, 20480, 524287, 524288, 524289};
 
-    private enum Fam { KALLOC, MALLOC, OSMALLOC, IOMALLOC }
+    private enum Fam { KALLOC, MALLOC, MALLOC_ZONE, OSMALLOC, IOMALLOC, IOMALLOC_ZERO, IOMALLOC_ALIGNED,
+        IOMALLOC_CONTIGUOUS, IOMALLOC_PAGEABLE }
 
-    /** One live block as the model sees it. */
-    private record Block(long addr, Fam fam, long size, int site, Tag tag, String zone, long wired, boolean large) {
+    /**
+     * One live block as the model sees it: {@code addr} is what the allocator returned, {@code base}
+     * the start of the zone element or page run that holds it (IOKit's aligned and contiguous
+     * variants return a pointer inside a larger allocation); {@code type} is _MALLOC_ZONE's type.
+     */
+    private record Block(long addr, long base, Fam fam, long size, int site, Tag tag, String zone, long wired,
+                         boolean large, int type) {
         long end() {
-            return addr + wired;
+            return base + wired;
         }
     }
 
@@ -74,13 +84,17 @@ class AllocatorModelTest {
     private long kallocMapLive;
     private long kallocMapPeak;
     private long iomalloc;
+    private long iopageable;
     private long allocations;
+    private final Map<Fam, Long> allocationsByFamily = new EnumMap<>(Fam.class);
     private long nulls;
 
     private int[] kallocSites;
     private int[] mallocSites;
     private int[] osmallocSites;
     private int[] iomallocSites;
+    private int[] mallocZoneSites;
+    private int[] iokitVariantSites;
     private int kallocNoblockSite;
     private int mallocNowaitSite;
     private int osmallocNowaitSite;
@@ -94,6 +108,9 @@ class AllocatorModelTest {
         mallocSites = sites("_MALLOC", 3);
         osmallocSites = sites("OSMalloc", 3);
         iomallocSites = sites("IOMalloc", 3);
+        mallocZoneSites = sites("_MALLOC_ZONE", 2);
+        iokitVariantSites = new int[]{t.newSite("IOMallocZero"), t.newSite("IOMallocAligned"),
+                t.newSite("IOMallocContiguous"), t.newSite("IOMallocPageable")};
         kallocNoblockSite = t.site("kalloc_noblock");
         mallocNowaitSite = t.site("_MALLOC");
         osmallocNowaitSite = t.site("OSMalloc_nowait");
@@ -127,6 +144,9 @@ class AllocatorModelTest {
         assertThat(kernel.panicked()).isFalse();
         assertThat(allocations).isGreaterThan(OPERATIONS / 3);
         assertThat(nulls).isPositive();
+        assertThat(allocationsByFamily.keySet()).containsExactlyInAnyOrder(Fam.values());
+        assertThat(live.values().stream().filter(b -> b.base != b.addr && b.zone != null)).isNotEmpty();
+        assertThat(live.values().stream().filter(b -> "mbuf".equals(b.zone))).isNotEmpty();
         checkNoOverlap();
         checkEveryBlockIsWhereTheModelSaysItIs();
         checkCounters(baseline);
@@ -146,6 +166,7 @@ class AllocatorModelTest {
         assertThat(kernel.kalloc().largeInuse()).isZero();
         assertThat(kernel.kalloc().largeTotal()).isZero();
         assertThat(kernel.iokit().iomallocAllocation()).isZero();
+        assertThat(kernel.iokit().pageableAllocation()).isZero();
         assertThat(kernel.osmalloc().liveTags()).isEmpty();
     }
 
@@ -222,8 +243,123 @@ class AllocatorModelTest {
                 iomalloc += size;
                 record(addr, fam, size, site, null);
             }
+            case MALLOC_ZONE -> allocateMallocZone(size, canBlock);
+            case IOMALLOC_ZERO -> {
+                long addr = kernel.iokit().ioMallocZero(size, iokitVariantSites[0]);
+                assertThat(addr).isNotZero();
+                if (size > 0) {
+                    assertThat(kernel.memory().load(addr, (int) Math.min(8, size))).isZero();
+                    assertThat(kernel.memory().load(addr + size - 1, 1)).isZero();
+                }
+                iomalloc += size;
+                record(addr, fam, size, iokitVariantSites[0], null);
+            }
+            case IOMALLOC_ALIGNED -> allocateAligned(size);
+            case IOMALLOC_CONTIGUOUS -> allocateContiguous(size);
+            case IOMALLOC_PAGEABLE -> allocatePageable(size);
             default -> throw new AssertionError(fam);
         }
+    }
+
+    /** M_RTABLE of exactly MSIZE comes from the shared mbuf zone; any other size, or M_PCB, from kalloc. */
+    private void allocateMallocZone(long size, boolean canBlock) {
+        boolean mbuf = random.nextInt(4) == 0;
+        int type = mbuf || random.nextBoolean() ? TestKernel.M_RTABLE : TestKernel.M_PCB;
+        long requested = mbuf ? 256 : size;
+        int site = mallocZoneSites[random.nextInt(mallocZoneSites.length)];
+        long addr = kernel.malloc().mallocZone(requested, type, canBlock ? 0 : BsdMalloc.M_NOWAIT, site);
+        expectNullOnlyWhenNonBlockingAndLarge(addr, requested, canBlock);
+        if (addr == 0) {
+            return;
+        }
+        if (type == TestKernel.M_RTABLE && requested == 256) {
+            assertThat(kernel.zalloc().zoneOf(addr).name()).isEqualTo("mbuf");
+            recordZoneElement(addr, addr, Fam.MALLOC_ZONE, requested, site, "mbuf", type);
+        } else {
+            record(addr, Fam.MALLOC_ZONE, requested, site, null, type);
+        }
+    }
+
+    /** XNU's branches: whole pages from {@code size + 16 >= page}, else a kalloc (or page run) block with a header. */
+    private void allocateAligned(long size) {
+        long align = 1L << random.nextInt(14); // 1 to 8192: above a page too
+        int site = iokitVariantSites[1];
+        long addr = kernel.iokit().ioMallocAligned(size, align, site);
+        if (size == 0) {
+            assertThat(addr).isZero();
+            nulls++;
+            return;
+        }
+        assertThat(addr).isNotZero();
+        assertThat(addr % align).as("IOMallocAligned(%d, %d)", size, align).isZero();
+        iomalloc += size;
+        if (size + 16 >= AddressSpace.PAGE_SIZE) {
+            recordPages(addr, addr, Fam.IOMALLOC_ALIGNED, size, site, AddressSpace.roundPage(size));
+            return;
+        }
+        long adjusted = size + 16 + align - 1;
+        long base = headerAllocation(addr, size, adjusted);
+        if (adjusted >= AddressSpace.PAGE_SIZE) {
+            recordPages(addr, base, Fam.IOMALLOC_ALIGNED, size, site, AddressSpace.roundPage(adjusted));
+        } else {
+            recordZoneElement(addr, base, Fam.IOMALLOC_ALIGNED, size, site, zoneFor(adjusted).name(), 0);
+        }
+    }
+
+    /**
+     * With a physical address, {@code 2 * size + 16 > page} or an alignment above a page, whole
+     * pages; else a header block that never straddles a page.
+     */
+    private void allocateContiguous(long size) {
+        long align = 1L << random.nextInt(14);
+        boolean physical = random.nextInt(4) == 0;
+        long[] physicalAddress = physical ? new long[1] : null;
+        int site = iokitVariantSites[2];
+        long addr = kernel.iokit().ioMallocContiguous(size, align, physicalAddress, site);
+        if (size == 0) {
+            assertThat(addr).isZero();
+            nulls++;
+            return;
+        }
+        assertThat(addr).isNotZero();
+        assertThat(addr % align).as("IOMallocContiguous(%d, %d)", size, align).isZero();
+        iomalloc += size;
+        if (physical || 2 * size + 16 > AddressSpace.PAGE_SIZE || align > AddressSpace.PAGE_SIZE) {
+            if (physical) {
+                assertThat(physicalAddress[0]).isNotZero();
+            }
+            recordPages(addr, addr, Fam.IOMALLOC_CONTIGUOUS, size, site, AddressSpace.roundPage(size));
+            return;
+        }
+        long adjusted = 2 * size + 16 + align - 1;
+        assertThat(AddressSpace.truncPage(addr)).as("contiguous block straddles a page")
+                .isEqualTo(AddressSpace.truncPage(addr + size - 1));
+        long base = headerAllocation(addr, size, adjusted);
+        recordZoneElement(addr, base, Fam.IOMALLOC_CONTIGUOUS, size, site, zoneFor(adjusted).name(), 0);
+    }
+
+    /** IOKit's pageable maps: NULL for size 0 or an alignment above a page; counted apart from IOMalloc. */
+    private void allocatePageable(long size) {
+        long align = random.nextInt(10) == 0 ? 2 * AddressSpace.PAGE_SIZE : 1L << random.nextInt(13);
+        int site = iokitVariantSites[3];
+        long addr = kernel.iokit().ioMallocPageable(size, align, site);
+        if (size == 0 || align > AddressSpace.PAGE_SIZE) {
+            assertThat(addr).isZero();
+            nulls++;
+            return;
+        }
+        assertThat(addr).isNotZero();
+        iopageable += size;
+        recordPages(addr, addr, Fam.IOMALLOC_PAGEABLE, size, site, AddressSpace.roundPage(size));
+    }
+
+    /** The allocation the 16-byte header before {@code addr} names; the block must lie inside it, after the header. */
+    private long headerAllocation(long addr, long size, long adjusted) {
+        assertThat(kernel.memory().load(addr - 16, 8)).isEqualTo(adjusted);
+        long base = kernel.memory().load(addr - 8, 8);
+        assertThat(base).isLessThanOrEqualTo(addr - 16);
+        assertThat(addr + size).isLessThanOrEqualTo(base + adjusted);
+        return base;
     }
 
     private void expectNullOnlyWhenNonBlockingAndLarge(long addr, long size, boolean canBlock) {
@@ -236,21 +372,25 @@ class AllocatorModelTest {
     }
 
     private void record(long addr, Fam fam, long size, int site, Tag tag) {
+        record(addr, fam, size, site, tag, 0);
+    }
+
+    /** A block placed as kalloc places {@code size} bytes (or OSMalloc's pageable pages). */
+    private void record(long addr, Fam fam, long size, int site, Tag tag, int type) {
         if (addr == 0) {
             return;
         }
-        assertThat(live).doesNotContainKey(addr);
         Block block;
         if (tag != null && tag.pageable && size >= AddressSpace.PAGE_SIZE) {
-            block = new Block(addr, fam, size, site, tag, null, AddressSpace.roundPage(size), false);
+            block = new Block(addr, addr, fam, size, site, tag, null, AddressSpace.roundPage(size), false, type);
         } else if (size < Kalloc.KALLOC_MAX_PREROUNDED) {
             Zone zone = zoneFor(size);
-            block = new Block(addr, fam, size, site, tag, zone.name(), zone.elemSize(), false);
+            block = new Block(addr, addr, fam, size, site, tag, zone.name(), zone.elemSize(), false, type);
             expectedZone.get(zone.name())[0]++;
             expectedZone.get(zone.name())[1]++;
         } else {
             long rounded = AddressSpace.roundPage(size);
-            block = new Block(addr, fam, size, site, tag, null, rounded, true);
+            block = new Block(addr, addr, fam, size, site, tag, null, rounded, true, type);
             largeInuse++;
             largeTotal += rounded;
             largeSum += rounded;
@@ -261,14 +401,33 @@ class AllocatorModelTest {
                 kallocMapPeak = Math.max(kallocMapPeak, kallocMapLive);
             }
         }
-        live.put(addr, block);
-        liveIndex.put(addr, liveList.size());
-        liveList.add(addr);
-        long[] s = expectedSite.computeIfAbsent(site, k -> new long[3]);
+        addLive(block);
+    }
+
+    /** A block inside the zone element at {@code base}. */
+    private void recordZoneElement(long addr, long base, Fam fam, long size, int site, String zone, int type) {
+        Zone z = kernel.zalloc().zone(zone);
+        addLive(new Block(addr, base, fam, size, site, null, zone, z.elemSize(), false, type));
+        expectedZone.get(zone)[0]++;
+        expectedZone.get(zone)[1]++;
+    }
+
+    /** A block inside an IOKit page run of {@code wired} bytes at {@code base} in kernel_map. */
+    private void recordPages(long addr, long base, Fam fam, long size, int site, long wired) {
+        addLive(new Block(addr, base, fam, size, site, null, null, wired, false, 0));
+    }
+
+    private void addLive(Block block) {
+        assertThat(live).doesNotContainKey(block.addr);
+        live.put(block.addr, block);
+        liveIndex.put(block.addr, liveList.size());
+        liveList.add(block.addr);
+        long[] s = expectedSite.computeIfAbsent(block.site, k -> new long[3]);
         s[0]++;
-        s[1] += size;
+        s[1] += block.size;
         s[2]++;
         allocations++;
+        allocationsByFamily.merge(block.fam, 1L, Long::sum);
     }
 
     private void freeRandom() {
@@ -277,10 +436,27 @@ class AllocatorModelTest {
         switch (b.fam) {
             case KALLOC -> kernel.kalloc().kfree(addr, b.size, t.site("kfree"));
             case MALLOC -> kernel.malloc().free(addr, TestKernel.M_TEMP, t.site("_FREE"));
+            case MALLOC_ZONE -> kernel.malloc().freeZone(addr, b.size, b.type, t.site("_FREE_ZONE"));
             case OSMALLOC -> kernel.osmalloc().osfree(addr, (int) b.size, b.tag.addr, t.site("OSFree"));
             case IOMALLOC -> {
                 kernel.iokit().ioFree(addr, b.size, t.site("IOFree"));
                 iomalloc -= b.size;
+            }
+            case IOMALLOC_ZERO -> {
+                kernel.iokit().ioFree(addr, b.size, t.site("IOFree"));
+                iomalloc -= b.size;
+            }
+            case IOMALLOC_ALIGNED -> {
+                kernel.iokit().ioFreeAligned(addr, b.size, t.site("IOFreeAligned"));
+                iomalloc -= b.size;
+            }
+            case IOMALLOC_CONTIGUOUS -> {
+                kernel.iokit().ioFreeContiguous(addr, b.size, t.site("IOFreeContiguous"));
+                iomalloc -= b.size;
+            }
+            case IOMALLOC_PAGEABLE -> {
+                kernel.iokit().ioFreePageable(addr, b.size, t.site("IOFreePageable"));
+                iopageable -= b.size;
             }
             default -> throw new AssertionError(b.fam);
         }
@@ -290,7 +466,7 @@ class AllocatorModelTest {
         }
         // A freed zone element reads as poison.
         if (b.zone != null && b.wired >= 16) {
-            assertThat(kernel.memory().load(addr + 8, 8)).isEqualTo(SparseMemory.ZP_POISON);
+            assertThat(kernel.memory().load(b.base + 8, 8)).isEqualTo(SparseMemory.ZP_POISON);
         }
     }
 
@@ -377,7 +553,7 @@ class AllocatorModelTest {
     private void checkNoOverlap() {
         TreeMap<Long, Long> ranges = new TreeMap<>(Long::compareUnsigned);
         for (Block b : live.values()) {
-            ranges.put(b.addr, b.end());
+            assertThat(ranges.put(b.base, b.end())).as("two blocks in one allocation").isNull();
         }
         for (Tag tag : tags) {
             assertThat(ranges.put(tag.addr, tag.addr + 96)).as("tag at a block's address").isNull();
@@ -398,13 +574,14 @@ class AllocatorModelTest {
         Zalloc zalloc = kernel.zalloc();
         for (Block b : live.values()) {
             if (b.zone != null) {
-                Zalloc.Element e = zalloc.element(b.addr);
+                Zalloc.Element e = zalloc.element(b.base);
                 assertThat(e.zone().name()).isEqualTo(b.zone);
-                assertThat(e.address()).isEqualTo(b.addr);
+                assertThat(e.address()).isEqualTo(b.base);
                 assertThat(e.live()).isTrue();
                 assertThat(e.site()).isEqualTo(b.site);
                 assertThat(e.requested()).isEqualTo(b.size);
                 assertThat(b.addr % 16).isZero();
+                assertThat(b.addr + b.size).isLessThanOrEqualTo(b.end());
             } else if (b.large) {
                 VmMap.Entry entry = kernel.kalloc().largeBlock(b.addr);
                 assertThat(entry).isNotNull();
@@ -414,9 +591,16 @@ class AllocatorModelTest {
                 VmMap expected = b.wired < Kalloc.KALLOC_KERNMAP_SIZE ? kernel.kallocMap() : kernel.kernelMap();
                 assertThat(expected.entryAt(b.addr)).as("large block of %d bytes", b.wired).isSameAs(entry);
             } else {
-                VmMap.Entry entry = kernel.kernelMap().entryAt(b.addr);
-                assertThat(entry.kind).isEqualTo(VmMap.Kind.PAGEABLE);
+                VmMap.Entry entry = kernel.kernelMap().entryAt(b.base);
+                assertThat(entry).as("%s block at %s", b.fam, Long.toHexString(b.base)).isNotNull();
+                assertThat(entry.kind).isEqualTo(switch (b.fam) {
+                    case OSMALLOC -> VmMap.Kind.PAGEABLE;
+                    case IOMALLOC_PAGEABLE -> VmMap.Kind.IOPAGEABLE;
+                    default -> VmMap.Kind.KMEM;
+                });
                 assertThat(entry.size).isEqualTo(b.wired);
+                assertThat(entry.requested).isEqualTo(b.size);
+                assertThat(entry.site).isEqualTo(b.site);
             }
             if (b.tag != null) {
                 assertThat(kernel.kalloc().auxOf(b.addr) == b.tag.addr || b.tag.pageable).isTrue();
@@ -478,10 +662,12 @@ class AllocatorModelTest {
         assertThat(kallocMapPeak).isLessThan(kernel.kallocMap().capacity());
         assertThat(kernel.log().text()).doesNotContain("falling back to kernel_map");
 
-        assertThat(kernel.iokit().iomallocAllocation()).isEqualTo(iomalloc);
-        assertThat(kernel.iokit().pageableAllocation()).isZero();
-        assertThat(kernel.iokit().instanceAllocation()).isZero();
-        assertThat(kernel.iokit().containerAllocation()).isZero();
+        // ioalloccount: no OSObjects here, IOMalloc and its aligned and contiguous kin in one counter,
+        // IOMallocPageable in its own.
+        IoAllocCounters counters = new IoAllocCounters(kernel.iokit().instanceAllocation(),
+                kernel.iokit().containerAllocation(), kernel.iokit().iomallocAllocation(),
+                kernel.iokit().pageableAllocation());
+        assertThat(counters).isEqualTo(new IoAllocCounters(0, 0, iomalloc, iopageable));
 
         List<Long> tagAddrs = tags.stream().map(x -> x.addr).toList();
         assertThat(kernel.osmalloc().liveTags()).containsExactlyInAnyOrderElementsOf(tagAddrs);

@@ -26,6 +26,8 @@ class UnlinkedCallTest {
         assertThatThrownBy(() -> Systm.printf("%d", 1)).hasMessageStartingWith("printf()");
         assertThatThrownBy(() -> Mem.load8(0)).hasMessageStartingWith("load8()");
         assertThatThrownBy(() -> Libkern.bzero(0, 1)).hasMessageStartingWith("bzero()");
+        assertThatThrownBy(() -> OSAtomic.OSIncrementAtomic64(0L)).hasMessageStartingWith("OSIncrementAtomic64()");
+        assertThatThrownBy(() -> OSAtomic.OSCompareAndSwap(0, 1, 0L)).hasMessageStartingWith("OSCompareAndSwap()");
     }
 
     @Test

@@ -99,8 +99,8 @@ final class ClassInfo {
         return binaryName() + "." + method + "(" + file + ")";
     }
 
-    static boolean isRoutedKpi(String owner) {
-        return KextLinker.ROUTED.contains(owner);
+    static boolean isRoutedKpi(String owner, String descriptor) {
+        return KextLinker.isRouted(owner, descriptor);
     }
 
     private void type(Type type, boolean resolved, String where) {
@@ -338,7 +338,7 @@ final class ClassInfo {
         @Override
         public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
             boolean isStatic = opcode == Opcodes.INVOKESTATIC;
-            if (isStatic && isRoutedKpi(owner)) {
+            if (isStatic && isRoutedKpi(owner, descriptor)) {
                 callsRoutedKpi = true;
             }
             member(Kind.METHOD, owner, name, descriptor, isStatic, where());

@@ -22,9 +22,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * The kernel side of the KPI for one loaded kext: where each linked call site of that kext lands.
  * For every function of the routed facade classes ({@code Malloc}, {@code OSMalloc},
- * {@code IOLib}, {@code Kalloc}, {@code Systm}, {@code Libkern}, {@code Mem}) there is a method
- * here of the same name and parameters plus a trailing {@code int site}: the call site id the
- * linker bound that call to. Every call first refuses a kernel that has panicked.
+ * {@code IOLib}, {@code Kalloc}, {@code Systm}, {@code Libkern}, {@code Mem}, and OSAtomic's
+ * address forms) there is a method here of the same name and parameters plus a trailing
+ * {@code int site}: the call site id the linker bound that call to. Every call first refuses a
+ * kernel that has panicked.
  */
 public final class KextKpi {
     private final Kernel kernel;
@@ -298,6 +299,48 @@ public final class KextKpi {
     public void store64(long addr, long value, int site) {
         enter();
         memory.store(addr, 8, value, site);
+    }
+
+    // <libkern/OSAtomic.h> on a counter in kernel memory (the AtomicLong forms are not routed)
+
+    public long OSIncrementAtomic64(long address, int site) {
+        enter();
+        return memory.fetchAndAdd(address, 8, 1, site);
+    }
+
+    public long OSDecrementAtomic64(long address, int site) {
+        enter();
+        return memory.fetchAndAdd(address, 8, -1, site);
+    }
+
+    public long OSAddAtomic64(long amount, long address, int site) {
+        enter();
+        return memory.fetchAndAdd(address, 8, amount, site);
+    }
+
+    public boolean OSCompareAndSwap64(long oldValue, long newValue, long address, int site) {
+        enter();
+        return memory.compareAndSwap(address, 8, oldValue, newValue, site);
+    }
+
+    public int OSIncrementAtomic(long address, int site) {
+        enter();
+        return (int) memory.fetchAndAdd(address, 4, 1, site);
+    }
+
+    public int OSDecrementAtomic(long address, int site) {
+        enter();
+        return (int) memory.fetchAndAdd(address, 4, -1, site);
+    }
+
+    public int OSAddAtomic(int amount, long address, int site) {
+        enter();
+        return (int) memory.fetchAndAdd(address, 4, amount, site);
+    }
+
+    public boolean OSCompareAndSwap(int oldValue, int newValue, long address, int site) {
+        enter();
+        return memory.compareAndSwap(address, 4, oldValue, newValue, site);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -54,12 +54,25 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class KextLinker {
 
-    /** The facade classes whose static calls need a kernel (OSAtomic is pure and stays as is). */
+    /**
+     * The facade classes whose static calls need a kernel. OSAtomic is routed only in its forms
+     * on a kernel address (see {@link #isRouted}); its AtomicLong forms are pure and stay as they are.
+     */
     static final Set<String> ROUTED = Set.of("dev/kextharness/kpi/Malloc", "dev/kextharness/kpi/OSMalloc",
             "dev/kextharness/kpi/IOLib", "dev/kextharness/kpi/Kalloc", "dev/kextharness/kpi/Systm",
             "dev/kextharness/kpi/Libkern", "dev/kextharness/kpi/Mem",
             "dev/kextharness/kpi/MachPort", "dev/kextharness/kpi/Proc", "dev/kextharness/kpi/IpcPrivate",
             "dev/kextharness/kpi/Sysctl");
+
+    private static final String OS_ATOMIC = "dev/kextharness/kpi/OSAtomic";
+
+    /** True if a static call of {@code owner.name descriptor} is linked to the kernel. */
+    static boolean isRouted(String owner, String descriptor) {
+        if (owner.equals(OS_ATOMIC)) {
+            return !descriptor.contains("Ljava/util/concurrent/atomic/");
+        }
+        return ROUTED.contains(owner);
+    }
 
     private static final Handle BOOTSTRAP = new Handle(Opcodes.H_INVOKESTATIC,
             KextSource.internalName(KextLinker.class.getName()), "bootstrap",
@@ -434,7 +447,7 @@ public final class KextLinker {
 
         @Override
         public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
-            if (opcode == Opcodes.INVOKESTATIC && ROUTED.contains(owner)) {
+            if (opcode == Opcodes.INVOKESTATIC && isRouted(owner, descriptor)) {
                 super.visitInvokeDynamicInsn(name, descriptor, BOOTSTRAP, KextSource.binaryName(owner), method,
                         sourceFile, line);
             } else {

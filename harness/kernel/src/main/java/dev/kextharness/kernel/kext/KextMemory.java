@@ -34,6 +34,32 @@ final class KextMemory {
         memory.store(addr, width, value);
     }
 
+    /**
+     * A locked add of {@code width} bytes at {@code addr}, checked as a write; returns the value
+     * before, unsigned as {@link #load} reads it.
+     */
+    long fetchAndAdd(long addr, int width, long delta, int site) {
+        check(addr, width, true, site);
+        synchronized (memory) {
+            long old = memory.load(addr, width);
+            memory.store(addr, width, old + delta);
+            return old;
+        }
+    }
+
+    /** A locked compare-and-swap of {@code width} bytes, checked as a write (as x86's cmpxchg is). */
+    boolean compareAndSwap(long addr, int width, long expected, long update, int site) {
+        check(addr, width, true, site);
+        long mask = width == 8 ? -1L : (1L << (8 * width)) - 1;
+        synchronized (memory) {
+            if (memory.load(addr, width) != (expected & mask)) {
+                return false;
+            }
+            memory.store(addr, width, update);
+            return true;
+        }
+    }
+
     void fill(long addr, long length, int value, int site) {
         if (length == 0) {
             return;

@@ -207,7 +207,7 @@ final class LinkChecker {
         if (!FACADE_MEMBERS.get(type).contains(member)) {
             return Rule.NOT_IN_KPI;
         }
-        if (ref.kind() != Kind.FIELD && ref.isStatic() && ClassInfo.isRoutedKpi(ref.owner())) {
+        if (ref.kind() != Kind.FIELD && ref.isStatic() && ClassInfo.isRoutedKpi(ref.owner(), ref.desc())) {
             if (ref.kind() == Kind.HANDLE) {
                 return Rule.KPI_REFERENCE;
             }

@@ -149,6 +149,43 @@ class ZoneMapExhaustionTest {
         assertThat(t.kernel.panicked()).isTrue();
     }
 
+    @Test
+    void aJetsamLimitOf80PercentWakesTheGcThreadOnceTheMapPasses80PercentAndNotBefore() {
+        TestKernel t = TestKernel.boot(KernelConfig.defaults().withPhysicalMemory(256L << 20).withJetsamLimitPercent(80));
+        Zalloc zalloc = t.kernel.zalloc();
+        assertThat(zalloc.jetsamLimitPercent()).isEqualTo(80);
+        long limit = ZONE_MAP_MIN * 80 / 100;
+        assertThat(limit).isEqualTo(96468992); // 23552 pages exactly
+        List<String> sizeLines = new ArrayList<>();
+        List<Long> sizeWhenLogged = new ArrayList<>();
+        t.kernel.log().addListener(line -> {
+            if (line.text().startsWith("zone_map_exhaustion: Zone map size")) {
+                sizeLines.add(line.text());
+                sizeWhenLogged.add(zalloc.zoneMapSize());
+            }
+        });
+
+        long leaked = 0;
+        long sizeBefore = zalloc.zoneMapSize();
+        while (sizeLines.isEmpty()) {
+            assertThat(sizeBefore).as("zone map size before leak %d", leaked).isLessThanOrEqualTo(limit);
+            assertThat(leaked).as("the GC thread never woke").isLessThan(ZONE_MAP_MIN / 48);
+            t.kalloc(48);
+            leaked++;
+            if (sizeLines.isEmpty()) {
+                sizeBefore = zalloc.zoneMapSize();
+            }
+        }
+
+        // Exactly one line, printed by the allocation whose one-page chunk took the map past 80 %.
+        assertThat(sizeLines).containsExactly(
+                "zone_map_exhaustion: Zone map size 96473088, capacity 120586240 [jetsam limit 80%]");
+        assertThat(sizeWhenLogged.get(0)).isGreaterThan(limit).isEqualTo(sizeBefore + 4096)
+                .isLessThan(ZONE_MAP_MIN * 95 / 100);
+        assertThat(t.kernel.memorystatus().killed()).hasSize(1);
+        assertThat(t.kernel.panicked()).isFalse();
+    }
+
     private static long elementsOf(List<Memorystatus.Proc> procs) {
         return procs.stream().mapToLong(p -> Math.max(1, p.footprintBytes() >>> 22)).sum();
     }
