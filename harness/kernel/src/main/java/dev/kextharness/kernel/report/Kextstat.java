@@ -16,7 +16,8 @@ import java.util.Objects;
  * (tag 0) is never listed. Dependency tags are printed in <em>descending</em> order: kextstat
  * sorts them with {@code compareNumbers}, which inverts {@code CFNumberCompare}, and real
  * output reads {@code <7 6 5 4 3 1>}. Unreadable dependency tags ({@code ??}) come first, as
- * {@code (uint32_t)-1} is the largest.
+ * {@code (uint32_t)-1} is the largest. The fact sheet (8.3) says ascending; src/docs/fidelity.md
+ * gives the evidence for descending.
  *
  * <p>Stability: stable.
  */

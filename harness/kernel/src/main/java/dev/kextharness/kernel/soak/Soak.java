@@ -38,6 +38,11 @@ public final class Soak {
     static final long STALL_WINDOW = 1L << 22;
     /** Steps between two progress reports. */
     private static final int PROGRESS_STEPS = 1 << 14;
+    /**
+     * First interval of the close-up samples: fine enough for a storm of a few simulated minutes;
+     * thinning widens it for a longer one.
+     */
+    private static final long CLOSE_UP_INTERVAL_NANOS = 10_000_000L;
 
     /**
      * The user-space side of a jetsam kill, as the source article's log shows it: who logs what,
@@ -114,6 +119,10 @@ public final class Soak {
         int step = (int) Math.min(1 << 20, Math.max(1, Math.ceil(config.rate() / 1000)));
         SoakSamples samples = new SoakSamples(zalloc.zones(), config.maxSamples(), start,
                 firstSampleInterval(nanosPerRequest));
+        // The run-long samples are minutes apart at true scale, too coarse for the jetsam storm at the end.
+        SoakSamples closeUp = new SoakSamples(zalloc.zones(), config.maxSamples(), start, CLOSE_UP_INTERVAL_NANOS);
+        long jetsamLimit = zalloc.zoneMapCapacity() * zalloc.jetsamLimitPercent() / 100;
+        boolean pastJetsamLimit = false;
         Until until = config.until();
         long untilAllocations = until instanceof Until.Allocations a ? a.count() : Long.MAX_VALUE;
         long untilMapSize = until instanceof Until.MapFraction f
@@ -141,6 +150,11 @@ public final class Soak {
                 requests += n;
                 if (samples.due(now)) {
                     samples.take(now, zalloc.zoneMapSize(), zalloc.zones());
+                }
+                // A kill's collection may take the map back under the limit within the step that warned.
+                pastJetsamLimit |= zalloc.zoneMapSize() >= jetsamLimit || !kills.isEmpty();
+                if (pastJetsamLimit && closeUp.due(now)) {
+                    closeUp.take(now, zalloc.zoneMapSize(), zalloc.zones());
                 }
                 if (untilAllocations != Long.MAX_VALUE && counter.allocations() >= untilAllocations) {
                     reason = SoakResult.StopReason.UNTIL;
@@ -187,11 +201,15 @@ public final class Soak {
             addLine(new TimelineLine(kernel.uptimeNanos(), "kernel", first));
         }
         samples.take(kernel.uptimeNanos(), zalloc.zoneMapSize(), zalloc.zones());
+        if (pastJetsamLimit) {
+            closeUp.take(kernel.uptimeNanos(), zalloc.zoneMapSize(), zalloc.zones());
+        }
         listener.progress(panic != null ? 1 : progress(until, counter), kernel.uptimeNanos(), zalloc.zoneMapSize());
         return new SoakResult(reason, message, kernel, panic, grownZone(zonesBefore, countsBefore, counter), requests,
                 counter.allocations(), counter.live(), zalloc.zoneMapCapacity(),
-                zalloc.zoneMapCapacity() * zalloc.jetsamLimitPercent() / 100, List.copyOf(timeline), List.copyOf(kills),
-                launchd == null ? List.of() : launchd.relaunches(), launchd == null ? 0 : launchd.cacheBytes(), samples);
+                jetsamLimit, List.copyOf(timeline), List.copyOf(kills),
+                launchd == null ? List.of() : launchd.relaunches(), launchd == null ? 0 : launchd.cacheBytes(), samples,
+                closeUp);
     }
 
     /** About a thousand points for a run to the panic at the given rate, before any thinning. */

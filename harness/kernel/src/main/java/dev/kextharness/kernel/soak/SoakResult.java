@@ -23,7 +23,9 @@ import java.util.List;
  * @param kills            the processes killed, in order
  * @param relaunches       the killed daemons launchd started again, in order
  * @param relaunchCacheBytes the kalloc memory the relaunched daemons' cache refills took
- * @param samples          the chart's points
+ * @param samples          the chart's points, evenly spread over the whole run
+ * @param closeUpSamples   finer points from the moment the zone map first reached the jetsam limit
+ *                         to the end (none if it never did): the jetsam storm, for the chart's close-up
  *
  * <p>Stability: stable.
  */
@@ -42,7 +44,8 @@ public record SoakResult(
         List<JetsamKill> kills,
         List<Relaunch> relaunches,
         long relaunchCacheBytes,
-        SoakSamples samples) {
+        SoakSamples samples,
+        SoakSamples closeUpSamples) {
 
     /** Why a soak ended. */
     public enum StopReason {

@@ -254,6 +254,31 @@ class SoakTest {
     }
 
     @Test
+    void closeUpSamplesCoverTheJetsamStormFinerThanTheRunLongOnes() {
+        SoakSamples closeUp = toPanic.closeUpSamples();
+        long[] uptime = closeUp.uptimeNanos();
+        long[] map = closeUp.zoneMapSize();
+        assertThat(closeUp.size()).isBetween(100, 2 * SoakConfig.DEFAULT_MAX_SAMPLES);
+        assertThat(map[0]).as("starts once the map reaches the jetsam limit").isGreaterThanOrEqualTo(toPanic.jetsamLimitBytes());
+        assertThat(uptime[0]).as("before the first kill").isLessThanOrEqualTo(toPanic.kills().get(0).uptimeNanos());
+        for (int i = 1; i < uptime.length; i++) {
+            assertThat(uptime[i]).isGreaterThan(uptime[i - 1]);
+        }
+        assertThat(uptime[uptime.length - 1]).isEqualTo(toPanic.uptimeNanos());
+        assertThat(map[map.length - 1]).isEqualTo(toPanic.kernel().zalloc().zoneMapSize());
+        long[] runLong = toPanic.samples().uptimeNanos();
+        long inWindow = java.util.Arrays.stream(runLong).filter(t -> t >= uptime[0]).count();
+        assertThat((long) closeUp.size()).isGreaterThan(10 * inWindow);
+    }
+
+    @Test
+    void noCloseUpSamplesWhenTheMapNeverReachesTheJetsamLimit() {
+        SoakResult r = Soak.run(SoakConfig.defaults().withPhysicalMemory(RAM).withUntil(Until.parse("100k")),
+                LeakPerRequestKext.class, SoakListener.NONE);
+        assertThat(r.closeUpSamples().size()).isZero();
+    }
+
+    @Test
     void stopsAfterTheNumberOfAllocationsAsked() {
         SoakResult r = Soak.run(SoakConfig.defaults().withPhysicalMemory(RAM).withUntil(Until.parse("100k")),
                 LeakPerRequestKext.class, SoakListener.NONE);
