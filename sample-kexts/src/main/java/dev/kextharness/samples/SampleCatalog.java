@@ -80,10 +80,20 @@ public final class SampleCatalog {
                     Sample.Outcome.PANIC, SampleCatalog::thousandRequests),
             new Sample("ports", "Mach port leak hunted through a sysctl (port_tracer)",
                     LeakyPortInspectorKext.class, PortInspectorKext.class,
-                    "A kext unregisters every sysctl OID it registered before stop returns: an OID left behind keeps "
-                            + "a handler that points into the unloaded kext.",
-                    Sample.Outcome.FINDING,
-                    (kernel, kext) -> PortLeakStory.run(kernel, false, PortLeakStory.TASKS)));
+                    "Deallocate every name mach_thread_self() returns, because unlike the cached mach_task_self() "
+                            + "each call adds a send-right reference and a thread that exits leaves it behind as a "
+                            + "dead name, and unregister every sysctl OID a kext registered before stop returns, "
+                            + "because an OID left behind keeps a handler that points into the unloaded kext.",
+                    Sample.Outcome.FINDING, SampleCatalog::traceChromium));
+
+    /**
+     * The port-leak story: with the first-draft inspector (the rule-breaking kext) the leaking browser
+     * runs, as in the article; with the balanced inspector (the twin) the fixed browser does.
+     */
+    private static void traceChromium(Kernel kernel, LoadedKext inspector) {
+        boolean twin = inspector.kextClassName().equals(PortInspectorKext.class.getName());
+        PortLeakStory.run(kernel, twin, PortLeakStory.TASKS);
+    }
 
     /** Enough requests to see kalloc.48 grow in zprint, few enough for a demo. */
     private static void thousandRequests(Kernel kernel, LoadedKext kext) {

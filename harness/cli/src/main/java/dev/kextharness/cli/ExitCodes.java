@@ -17,6 +17,11 @@ public final class ExitCodes {
     public static final int PANIC = 4;
     /** The kext failed to load or unload: a link error, or its start or stop routine failed. */
     public static final int LOAD_FAILED = 5;
+    /**
+     * A user process the command started crashed ({@code ports} and {@code port_tracer} with
+     * {@code --chromium}: the browser ran out of port names); its crash report is printed first.
+     */
+    public static final int PROCESS_CRASHED = 6;
 
     /** The exit-status section of every command's {@code --help}. */
     static final String[] HELP_LIST = {

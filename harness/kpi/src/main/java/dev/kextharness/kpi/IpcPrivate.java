@@ -50,4 +50,13 @@ public final class IpcPrivate {
     public static long ip_messages(long port) {
         throw Unlinked.call("ip_messages");
     }
+
+    /**
+     * {@code ip_active(port)}: whether the port is alive. A send right's entry keeps its type bits
+     * after the port dies until the name is next used, so a reader of {@code ie_bits} checks this,
+     * as {@code mach_port_names} does, to tell a dead name.
+     */
+    public static boolean ip_active(long port) {
+        throw Unlinked.call("ip_active");
+    }
 }

@@ -10,6 +10,7 @@ import dev.kextharness.kpi.SysctlReq;
 import static dev.kextharness.kpi.IpcPrivate.IE_BITS_TYPE_MASK;
 import static dev.kextharness.kpi.IpcPrivate.ie_bits;
 import static dev.kextharness.kpi.IpcPrivate.ie_object;
+import static dev.kextharness.kpi.IpcPrivate.ip_active;
 import static dev.kextharness.kpi.IpcPrivate.ip_messages;
 import static dev.kextharness.kpi.IpcPrivate.is_table_size;
 import static dev.kextharness.kpi.IpcPrivate.proc_task;
@@ -33,13 +34,17 @@ import static dev.kextharness.kpi.Sysctl._debug;
 import static dev.kextharness.kpi.Sysctl.sysctl_register_oid;
 import static dev.kextharness.kpi.Sysctl.sysctl_unregister_oid;
 import static dev.kextharness.kpi.Systm.printf;
+import static dev.kextharness.kpi.MachPort.MACH_PORT_TYPE_DEAD_NAME;
+import static dev.kextharness.kpi.MachPort.MACH_PORT_TYPE_RECEIVE;
+import static dev.kextharness.kpi.MachPort.MACH_PORT_TYPE_SEND_RIGHTS;
 
 /**
  * The port-leak article's kext: a sysctl node {@code debug.port_tracer} that, for the MIB
  * {@code { CTL_DEBUG, <node>, pid, type mask }}, walks the process's IPC space (proc -> task ->
  * ipc_space -> ipc_entry -> ipc_port, through the "munged" private structures) and returns one
  * 16-byte record per matching name: {@code uint32 name, uint32 ie_bits type, uint64 &ip_messages}
- * (0 for a dead name). The message-queue address is the one value both ends of a port share.
+ * (0 for a dead name). A send right whose port has died is reported as a dead name, as
+ * {@code mach_port_names} reports it, reading only: the kernel rewrites the entry when the name is next used. The message-queue address is the one value both ends of a port share.
  * The reply buffer comes from OSMalloc, as in the article.
  */
 @KextBundle(id = "org.chromium.kext.port-inspector", version = "1.1")
@@ -68,7 +73,7 @@ public class PortInspectorKext implements Kext {
         int size = is_table_size(space);
         int count = 0;
         for (int i = 1; i < size; i++) {
-            if ((ie_bits(space, i) & IE_BITS_TYPE_MASK & mask) != 0) {
+            if ((typeOf(space, i) & mask) != 0) {
                 count++;
             }
         }
@@ -78,13 +83,13 @@ public class PortInspectorKext implements Kext {
             long buf = OSMalloc(bytes, tag);
             long at = buf;
             for (int i = 1; i < size; i++) {
-                int bits = ie_bits(space, i);
-                if ((bits & IE_BITS_TYPE_MASK & mask) == 0) {
+                int type = typeOf(space, i);
+                if ((type & mask) == 0) {
                     continue;
                 }
-                long object = ie_object(space, i);
-                store32(at, (i << 8) | (bits >>> 24));
-                store32(at + 4, bits & IE_BITS_TYPE_MASK);
+                long object = type == MACH_PORT_TYPE_DEAD_NAME ? 0 : ie_object(space, i);
+                store32(at, (i << 8) | (ie_bits(space, i) >>> 24));
+                store32(at + 4, type);
                 store64(at + 8, object == 0 ? 0 : ip_messages(object));
                 at += RECORD_SIZE;
             }
@@ -93,6 +98,19 @@ public class PortInspectorKext implements Kext {
         }
         proc_rele(p);
         return error;
+    }
+
+    /**
+     * The entry's type bits as {@code mach_port_names} reports them: a send right whose port died is
+     * a dead name, though the entry keeps its send bits until the name is next used. Only reads.
+     */
+    static int typeOf(long space, int index) {
+        int type = ie_bits(space, index) & IE_BITS_TYPE_MASK;
+        if ((type & MACH_PORT_TYPE_SEND_RIGHTS) != 0 && (type & MACH_PORT_TYPE_RECEIVE) == 0
+                && !ip_active(ie_object(space, index))) {
+            return MACH_PORT_TYPE_DEAD_NAME;
+        }
+        return type;
     }
 
     @Override

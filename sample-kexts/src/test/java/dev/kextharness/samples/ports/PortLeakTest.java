@@ -2,6 +2,7 @@ package dev.kextharness.samples.ports;
 
 import dev.kextharness.junit.KextTest;
 import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.ipc.PortCensus;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadedKext;
 import dev.kextharness.kernel.ledger.Finding;
@@ -101,17 +102,67 @@ class PortLeakTest {
     }
 
     @Test
-    void theCatalogEntryReplaysTheStory(Kernel kernel) {
+    void theCatalogsTwinRunShowsTheFixedBrowserHolding(Kernel kernel) {
         Sample sample = SampleCatalog.find("ports").orElseThrow();
         LoadedKext twin = kernel.kextload(sample.twin());
 
         sample.exercise().run(kernel, twin);
 
-        assertThat(kernel.log().text()).contains("ran " + PortLeakStory.TASKS + " tasks")
+        assertThat(kernel.log().text()).contains("(fixed build) ran " + PortLeakStory.TASKS + " tasks: 3 -> 3 port names")
                 .contains("port_tracer: Chromium [")
-                .contains("holds");
+                .contains("(2 send, 1 receive, 0 dead names)")
+                .contains("fixed: Chromium [")
+                .doesNotContain("LEAK");
         kernel.kextunload(twin);
         assertThat(kernel).hasNoLeaks();
+    }
+
+    @Test
+    void theCatalogsKextRunShowsTheLeakAndNamesItsCause() {
+        Sample sample = SampleCatalog.find("ports").orElseThrow();
+        try (Kernel kernel = Kernel.boot()) {
+            LoadedKext kext = kernel.kextload(sample.kext());
+
+            sample.exercise().run(kernel, kext);
+
+            assertThat(kernel.log().text())
+                    .contains("(leaking build) ran " + PortLeakStory.TASKS + " tasks: 3 -> 503 port names")
+                    .contains("(2 send, 1 receive, 500 dead names)")
+                    .contains("LEAK: Chromium [")
+                    .contains("gained 500 port names in 500 tasks, 500 of them dead names")
+                    .contains("mach_thread_self()").contains("mach_task_self()").contains("mach_port_deallocate");
+        }
+        assertThat(sample.rule()).contains("mach_thread_self()").contains("mach_task_self()")
+                .contains("sysctl OID");
+    }
+
+    @Test
+    void portTracerAndThePortCensusAgreeWhicheverCountsFirst() {
+        PortTracer.Report tracedFirst;
+        PortCensus.Row countedAfter;
+        try (Kernel kernel = Kernel.boot()) {
+            kernel.kextload(PortInspectorKext.class);
+            ChromiumBrowser browser = ChromiumBrowser.launch(kernel, false);
+            browser.runTasks(40);
+            tracedFirst = PortTracer.open(browser.helper()).trace(browser.pid(), PortTracer.names(kernel));
+            countedAfter = kernel.portCensus().of(browser.pid()).orElseThrow();
+        }
+        PortTracer.Report tracedAfter;
+        PortCensus.Row countedFirst;
+        try (Kernel kernel = Kernel.boot()) {
+            kernel.kextload(PortInspectorKext.class);
+            ChromiumBrowser browser = ChromiumBrowser.launch(kernel, false);
+            browser.runTasks(40);
+            countedFirst = kernel.portCensus().of(browser.pid()).orElseThrow();
+            tracedAfter = PortTracer.open(browser.helper()).trace(browser.pid(), PortTracer.names(kernel));
+        }
+
+        assertThat(tracedAfter).isEqualTo(tracedFirst);
+        assertThat(countedAfter).isEqualTo(countedFirst);
+        assertThat(tracedFirst.deadNames()).isEqualTo(countedFirst.deadNames()).isEqualTo(40);
+        assertThat(tracedFirst.send()).isEqualTo(countedFirst.send());
+        assertThat(tracedFirst.receive()).isEqualTo(countedFirst.receive());
+        assertThat(tracedFirst.names()).isEqualTo(countedFirst.names());
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dev.kextharness.cli.ports;
 
+import dev.kextharness.cli.ExitCodes;
 import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.user.ProcessCrash;
 import dev.kextharness.samples.ports.userland.ChromiumBrowser;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -33,6 +35,26 @@ public final class ChromiumOptions {
         ChromiumBrowser browser = ChromiumBrowser.launch(kernel, build == Build.fixed);
         browser.runTasks(tasks);
         return browser;
+    }
+
+    /** Starts the browser if asked and runs its tasks; returns its crash, or null if it did not crash. */
+    ProcessCrash startOrCrash(Kernel kernel) {
+        try {
+            start(kernel);
+            return null;
+        } catch (ProcessCrash crash) {
+            return crash;
+        }
+    }
+
+    /**
+     * The crash report, then a line that says what follows was taken after the crash: a crash is the
+     * news of the run, so it comes first, where a reader (or {@code head}) sees it.
+     */
+    static String crashBanner(ProcessCrash crash) {
+        return crash.report().render().replace("\r\n", "\n").stripTrailing() + "\n\n"
+                + String.format("=== %s [%d] crashed (exit status %d); what follows was taken after the crash ===%n",
+                crash.report().process(), crash.report().pid(), ExitCodes.PROCESS_CRASHED).replace("\r\n", "\n");
     }
 
     /** A negative or absurd task count is a usage error. */

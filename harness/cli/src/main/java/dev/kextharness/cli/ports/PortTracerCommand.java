@@ -32,7 +32,13 @@ import java.util.concurrent.Callable;
                 + "port_tracer does: through the port-inspector kext's debug.port_tracer sysctl, which returns the "
                 + "message-queue address both ends of a port share.",
                 "With --chromium, the article's browser runs first; trace it by name: port_tracer Chromium "
-                        + "--chromium leaking."})
+                        + "--chromium leaking. If it runs out of port names it crashes: its crash report is printed "
+                        + "first, and a crashed process cannot be traced."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+                "0:the process was traced",
+                "2:usage error (no such process, bad option value)",
+                "6:the browser started with --chromium crashed (its crash report is printed first)"})
 public final class PortTracerCommand implements Callable<Integer> {
 
     @Spec
@@ -55,11 +61,15 @@ public final class PortTracerCommand implements Callable<Integer> {
         chromium.validate(spec.commandLine());
         Kernel kernel = kernelOptions.boot();
         PrintWriter out = spec.commandLine().getOut();
-        try {
-            chromium.start(kernel);
-        } catch (ProcessCrash e) {
-            out.print(e.report().render());
-            out.println();
+        ProcessCrash crash = chromium.startOrCrash(kernel);
+        if (crash != null) {
+            out.print(ChromiumOptions.crashBanner(crash));
+            if (find(kernel) == null) {
+                out.printf("port_tracer: %s [%d] is gone; a crashed process has no ports to trace%n",
+                        crash.report().process(), crash.report().pid());
+                out.flush();
+                return ExitCodes.PROCESS_CRASHED;
+            }
         }
         int pid = resolve(kernel);
         LoadedKext inspector = kernel.kextload(PortInspectorKext.class);
@@ -85,18 +95,22 @@ public final class PortTracerCommand implements Callable<Integer> {
             out.print(report.render());
         }
         out.flush();
-        return ExitCodes.CLEAN;
+        return crash == null ? ExitCodes.CLEAN : ExitCodes.PROCESS_CRASHED;
+    }
+
+    /** The live process named by the target (a pid, or the lowest pid with that name), or null. */
+    private Task find(Kernel kernel) {
+        for (Task t : kernel.ipc().tasks()) {
+            if (t.pid() != 0 && (t.name().equals(target) || Integer.toString(t.pid()).equals(target.strip()))) {
+                return t;
+            }
+        }
+        return null;
     }
 
     /** A pid, or the lowest pid of a process with that name; anything else is a usage error naming the live ones. */
     private int resolve(Kernel kernel) {
-        Task found = null;
-        for (Task t : kernel.ipc().tasks()) {
-            if (t.pid() != 0 && (t.name().equals(target) || Integer.toString(t.pid()).equals(target.strip()))) {
-                found = t;
-                break;
-            }
-        }
+        Task found = find(kernel);
         if (found == null || !found.isAlive()) {
             StringBuilder live = new StringBuilder();
             kernel.ipc().tasks().stream().filter(t -> t.pid() != 0)

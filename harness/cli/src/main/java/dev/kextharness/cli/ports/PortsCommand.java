@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kextharness.cli.ExitCodes;
 import dev.kextharness.cli.KernelOptions;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.ipc.PortCensus;
@@ -29,7 +30,13 @@ import java.util.concurrent.Callable;
         description = {"Print each process's port count, as Activity Monitor's Ports column counts it "
                 + "(mach_port_names), with the rights behind it.",
                 "With --chromium, the port-leak article's browser runs first: its leaking build gains one "
-                        + "dead name per worker-thread task."})
+                        + "dead name per worker-thread task. If it runs out of port names it crashes, as in the "
+                        + "article: its crash report is printed first, then the census taken after the crash."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+                "0:the census was printed",
+                "2:usage error (bad option value)",
+                "6:the browser started with --chromium crashed (its crash report is printed before the census)"})
 public final class PortsCommand implements Callable<Integer> {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -58,11 +65,9 @@ public final class PortsCommand implements Callable<Integer> {
         chromium.validate(spec.commandLine());
         Kernel kernel = kernelOptions.boot();
         PrintWriter out = spec.commandLine().getOut();
-        String crash = null;
-        try {
-            chromium.start(kernel);
-        } catch (ProcessCrash e) {
-            crash = e.report().render();
+        ProcessCrash crash = chromium.startOrCrash(kernel);
+        if (crash != null && !json) {
+            out.print(ChromiumOptions.crashBanner(crash));
         }
         List<PortCensus.Row> rows = new ArrayList<>(kernel.portCensus().rows());
         if (sort.equals("ports")) {
@@ -86,18 +91,14 @@ public final class PortsCommand implements Callable<Integer> {
                 n.put("threads", r.threads());
             }
             if (crash != null) {
-                root.put("crashReport", crash);
+                root.put("crashReport", crash.report().render());
             }
             out.println(write(root));
         } else {
             out.print(render(rows));
-            if (crash != null) {
-                out.println();
-                out.print(crash);
-            }
         }
         out.flush();
-        return 0;
+        return crash == null ? ExitCodes.CLEAN : ExitCodes.PROCESS_CRASHED;
     }
 
     /** The census as a table, Activity Monitor's columns first. */

@@ -56,9 +56,43 @@ class PortCommandsTest {
         Result r = run("port_tracer", "Chromium", "--chromium", "leaking", "--tasks", "25");
 
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).startsWith("port_tracer: Chromium [600]: 28 port names (27 send, 1 receive, 0 dead names)")
+        assertThat(r.out()).startsWith("port_tracer: Chromium [600]: 28 port names (2 send, 1 receive, 25 dead names)")
                 .contains("Chromium Helper          [  601] shares 2 ports")
                 .contains("Chromium                 [  600] holds 26 ports no other process holds");
+    }
+
+    @Test
+    void portTracerAndPortsCountTheSameDeadNames() throws Exception {
+        JsonNode traced = new ObjectMapper().readTree(
+                run("port_tracer", "Chromium", "--chromium", "leaking", "--tasks", "25", "--json").out());
+        JsonNode counted = chromium(run("ports", "--chromium", "leaking", "--tasks", "25", "--json"));
+
+        assertThat(traced.get("deadNames").asInt()).isEqualTo(counted.get("deadNames").asInt()).isEqualTo(25);
+        assertThat(traced.get("send").asInt()).isEqualTo(counted.get("send").asInt());
+        assertThat(traced.get("ports").asInt()).isEqualTo(counted.get("ports").asInt());
+    }
+
+    @Test
+    void aBrowserThatRunsOutOfPortsPrintsItsCrashReportFirstAndExitsSix() {
+        Result r = run("ports", "--chromium", "leaking", "--tasks", "400000");
+
+        assertThat(r.exitCode()).isEqualTo(6);
+        assertThat(r.out()).startsWith("Process:               Chromium [600]")
+                .contains("__THE_SYSTEM_HAS_NO_PORTS_AVAILABLE__")
+                .contains("=== Chromium [600] crashed (exit status 6); what follows was taken after the crash ===");
+        String census = r.out().substring(r.out().indexOf("==="));
+        assertThat(census).contains("PID  Process").doesNotContain("Chromium   ").contains("Chromium Helper");
+        assertThat(run("ports", "--help").out()).contains("6   the browser started with --chromium crashed");
+    }
+
+    @Test
+    void portTracerOnACrashedBrowserSaysItIsGoneAndExitsSix() {
+        Result r = run("port_tracer", "Chromium", "--chromium", "leaking", "--tasks", "400000");
+
+        assertThat(r.exitCode()).isEqualTo(6);
+        assertThat(r.out()).startsWith("Process:               Chromium [600]")
+                .endsWith("port_tracer: Chromium [600] is gone; a crashed process has no ports to trace\n");
+        assertThat(r.err()).isEmpty();
     }
 
     @Test

@@ -42,7 +42,9 @@ import static dev.kextharness.kpi.MachPort.MACH_PORT_VALID;
  * routines with XNU's return codes. Right semantics follow {@code ipc_right.c}: user references
  * of send rights and dead names peg at {@code MACH_PORT_UREFS_MAX} and then change only by
  * exactly {@code -MACH_PORT_UREFS_MAX}; receive rights and port sets have none; a send right whose
- * port died becomes a dead name, lazily, the next time its name is used or listed.
+ * port died becomes a dead name, lazily, the next time its name is used; listing and counting
+ * ({@link #names}, {@link #census}, {@link #bitsOf}) only report it as one, as {@code mach_port_names}
+ * does, without rewriting the entry.
  *
  * <p>Ports, port sets, spaces, tasks, threads and procs have kernel addresses of their own, handed
  * out from a range set apart for them ({@link #IPC_OBJECTS_BASE}). In XNU they are zone elements
@@ -515,9 +517,8 @@ public final class Ipc {
         int k = 0;
         for (int i = 1; i < space.tableSize() && k < n.length; i++) {
             if (IpcSpace.type(space.bits[i]) != 0) {
-                checkDead(space, i);
                 n[k] = space.nameAt(i);
-                t[k++] = IpcSpace.type(space.bits[i]);
+                t[k++] = IpcSpace.type(visibleBits(space, i));
             }
         }
         names[0] = n;
@@ -635,14 +636,14 @@ public final class Ipc {
                 if (type == 0) {
                     continue;
                 }
-                checkDead(s, i);
-                type = IpcSpace.type(s.bits[i]);
+                int bits = visibleBits(s, i);
+                type = IpcSpace.type(bits);
                 send += (type & MACH_PORT_TYPE_SEND) != 0 ? 1 : 0;
                 receive += (type & MACH_PORT_TYPE_RECEIVE) != 0 ? 1 : 0;
                 sendOnce += (type & MACH_PORT_TYPE_SEND_ONCE) != 0 ? 1 : 0;
                 pset += (type & MACH_PORT_TYPE_PORT_SET) != 0 ? 1 : 0;
                 dead += type == MACH_PORT_TYPE_DEAD_NAME ? 1 : 0;
-                urefs += IpcSpace.urefs(s.bits[i]);
+                urefs += IpcSpace.urefs(bits);
             }
             rows.add(new PortCensus.Row(t.pid(), t.name(), s.namesInUse(), send, receive, sendOnce, pset, dead, urefs,
                     s.tableSize(), t.threads.size()));
@@ -655,14 +656,13 @@ public final class Ipc {
         return kextRights;
     }
 
-    /** The current {@code ie_bits} of a name (after the dead-port check), or 0 if it is not in use. */
+    /**
+     * The {@code ie_bits} of a name as {@code mach_port_names} reports them (a send right whose port
+     * died shows as a dead name), or 0 if it is not in use. Read-only: the entry is not rewritten.
+     */
     public int bitsOf(IpcSpace space, int name) {
         int index = space.lookup(name);
-        if (index < 0) {
-            return 0;
-        }
-        checkDead(space, index);
-        return space.bits[index];
+        return index < 0 ? 0 : visibleBits(space, index);
     }
 
     /** The object a name in use stands for (port or port set), or null. */
@@ -682,6 +682,22 @@ public final class Ipc {
 
     private void guard(IpcSpace space, int name, String code) {
         space.task().guardExceptions.add(String.format("EXC_GUARD GUARD_TYPE_MACH_PORT %s name 0x%x", code, name));
+    }
+
+    /**
+     * An entry's bits as {@code mach_port_names_helper} reports them: a send or send-once right whose
+     * port is inactive reads as a dead name with the same user references. It only reads: the entry
+     * turns into a dead name for real when a call uses the name ({@link #checkDead}), so counting
+     * never changes what a later reader (port_tracer's kext reading {@code ie_bits}) sees.
+     */
+    private static int visibleBits(IpcSpace space, int index) {
+        int bits = space.bits[index];
+        int type = IpcSpace.type(bits);
+        if ((type & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE)) == 0
+                || !(space.objects[index] instanceof IpcPort port) || port.active) {
+            return bits;
+        }
+        return (bits & ~IpcSpace.IE_BITS_TYPE_MASK) | MACH_PORT_TYPE_DEAD_NAME;
     }
 
     /** {@code ipc_right_check}: a send or send-once right whose port died becomes a dead name. Returns true if so. */

@@ -512,6 +512,15 @@ public final class KextKpi {
         throw Traps.pageFault(kernel.panicker(), site, port);
     }
 
+    public boolean ip_active(long port, int site) {
+        enter();
+        Object o = kernel.ipc().objectAt(port);
+        if (o instanceof IpcPort p) {
+            return p.isActive();
+        }
+        throw Traps.pageFault(kernel.panicker(), site, port);
+    }
+
     public SysctlOid SYSCTL_NODE(SysctlOidList parent, int nbr, String name, int access, SysctlHandler handler,
                                  String descr, int site) {
         enter();

@@ -13,6 +13,8 @@ import static dev.kextharness.kpi.KernReturn.KERN_RIGHT_EXISTS;
 import static dev.kextharness.kpi.KernReturn.KERN_SUCCESS;
 import static dev.kextharness.kpi.MachPort.MACH_MSG_TYPE_COPY_SEND;
 import static dev.kextharness.kpi.MachPort.MACH_MSG_TYPE_MAKE_SEND;
+import static dev.kextharness.kpi.MachPort.MACH_MSG_TYPE_MAKE_SEND_ONCE;
+import static dev.kextharness.kpi.MachPort.MACH_MSG_TYPE_MOVE_SEND_ONCE;
 import static dev.kextharness.kpi.MachPort.MACH_MSG_TYPE_MOVE_SEND;
 import static dev.kextharness.kpi.MachPort.MACH_PORT_RIGHT_DEAD_NAME;
 import static dev.kextharness.kpi.MachPort.MACH_PORT_RIGHT_PORT_SET;
@@ -22,6 +24,7 @@ import static dev.kextharness.kpi.MachPort.MACH_PORT_RIGHT_SEND_ONCE;
 import static dev.kextharness.kpi.MachPort.MACH_PORT_TYPE_DEAD_NAME;
 import static dev.kextharness.kpi.MachPort.MACH_PORT_TYPE_RECEIVE;
 import static dev.kextharness.kpi.MachPort.MACH_PORT_TYPE_SEND;
+import static dev.kextharness.kpi.MachPort.MACH_PORT_TYPE_SEND_ONCE;
 import static dev.kextharness.kpi.MachPort.MACH_PORT_TYPE_SEND_RECEIVE;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -220,6 +223,104 @@ class MachPortRightsTest {
         assertThat(types[0][1]).isEqualTo(MACH_PORT_TYPE_DEAD_NAME);
         assertThat(refs(send, MACH_PORT_RIGHT_DEAD_NAME)).isEqualTo(2);
         assertThat(proc.mach_port_mod_refs(self, send, MACH_PORT_RIGHT_SEND, -1)).isEqualTo(KERN_INVALID_RIGHT);
+    }
+
+    @Test
+    void countingAndListingReportADeadSendRightWithoutRewritingItsEntry() {
+        UserProcess server = UserProcess.spawn(kernel, "server");
+        int[] service = new int[1];
+        server.mach_port_allocate(server.mach_task_self(), MACH_PORT_RIGHT_RECEIVE, service);
+        int send = kernel.ipc().transfer(server.task().space(), service[0], MACH_MSG_TYPE_MAKE_SEND, proc.task().space());
+        server.exit();
+        IpcSpace space = proc.task().space();
+        int rawBefore = kernel.ipc().entryBits(space, send >>> 8);
+
+        PortCensus.Row row = kernel.portCensus().of(proc.pid()).orElseThrow();
+        int[][] names = new int[1][];
+        int[][] types = new int[1][];
+        proc.mach_port_names(self, names, new int[1], types, new int[1]);
+
+        assertThat(row.deadNames()).isEqualTo(1);
+        assertThat(row.send()).isEqualTo(1); // the task's own send right only
+        assertThat(types[0][1]).isEqualTo(MACH_PORT_TYPE_DEAD_NAME);
+        assertThat(kernel.ipc().bitsOf(space, send) & MACH_PORT_TYPE_DEAD_NAME).isNotZero();
+        assertThat(kernel.ipc().entryBits(space, send >>> 8)).as("the entry as the kernel holds it")
+                .isEqualTo(rawBefore).matches(bits -> (bits & MACH_PORT_TYPE_SEND) != 0);
+        assertThat(kernel.portCensus().of(proc.pid())).as("a second count sees the same").contains(row);
+    }
+
+    @Test
+    void aSendOnceRightHasOneUrefAlwaysAndANameOfItsOwn() {
+        UserProcess server = UserProcess.spawn(kernel, "server");
+        int[] service = new int[1];
+        server.mach_port_allocate(server.mach_task_self(), MACH_PORT_RIGHT_RECEIVE, service);
+        IpcSpace from = server.task().space();
+        int once = kernel.ipc().transfer(from, service[0], MACH_MSG_TYPE_MAKE_SEND_ONCE, proc.task().space());
+        int twice = kernel.ipc().transfer(from, service[0], MACH_MSG_TYPE_MAKE_SEND_ONCE, proc.task().space());
+
+        assertThat(twice).as("send-once rights never share a name").isNotEqualTo(once);
+        assertThat(refs(once, MACH_PORT_RIGHT_SEND_ONCE)).isEqualTo(1);
+        assertThat(proc.mach_port_mod_refs(self, once, MACH_PORT_RIGHT_SEND_ONCE, 1)).isEqualTo(KERN_INVALID_VALUE);
+        assertThat(proc.mach_port_mod_refs(self, once, MACH_PORT_RIGHT_SEND, 1)).isEqualTo(KERN_INVALID_RIGHT);
+        assertThat(refs(once, MACH_PORT_RIGHT_SEND_ONCE)).isEqualTo(1);
+        assertThat(refs(once, MACH_PORT_RIGHT_SEND)).isZero();
+        int[][] names = new int[1][];
+        int[][] types = new int[1][];
+        proc.mach_port_names(self, names, new int[1], types, new int[1]);
+        assertThat(types[0]).containsExactly(MACH_PORT_TYPE_SEND, MACH_PORT_TYPE_SEND_ONCE, MACH_PORT_TYPE_SEND_ONCE);
+        assertThat(kernel.portCensus().of(proc.pid()).orElseThrow().sendOnce()).isEqualTo(2);
+    }
+
+    @Test
+    void deallocatingASendOnceRightFreesItsName() {
+        UserProcess server = UserProcess.spawn(kernel, "server");
+        int[] service = new int[1];
+        server.mach_port_allocate(server.mach_task_self(), MACH_PORT_RIGHT_RECEIVE, service);
+        int once = kernel.ipc().transfer(server.task().space(), service[0], MACH_MSG_TYPE_MAKE_SEND_ONCE,
+                proc.task().space());
+        int before = kernel.portCensus().portCountOf(proc.pid());
+
+        assertThat(proc.mach_port_deallocate(self, once)).isEqualTo(KERN_SUCCESS);
+
+        assertThat(kernel.portCensus().portCountOf(proc.pid())).isEqualTo(before - 1);
+        assertThat(proc.mach_port_deallocate(self, once)).isEqualTo(KERN_INVALID_NAME);
+    }
+
+    @Test
+    void sendingOnASendOnceRightUsesItUp() {
+        UserProcess server = UserProcess.spawn(kernel, "server");
+        int[] service = new int[1];
+        server.mach_port_allocate(server.mach_task_self(), MACH_PORT_RIGHT_RECEIVE, service);
+        int once = kernel.ipc().transfer(server.task().space(), service[0], MACH_MSG_TYPE_MAKE_SEND_ONCE,
+                proc.task().space());
+
+        assertThat(proc.mach_msg_send(once, MACH_MSG_TYPE_COPY_SEND, 1, new int[0], new int[0]))
+                .as("a send-once right cannot be copied").isEqualTo(Ipc.MACH_SEND_INVALID_DEST);
+        assertThat(proc.mach_msg_send(once, MACH_MSG_TYPE_MOVE_SEND_ONCE, 7, new int[0], new int[0]))
+                .isEqualTo(Ipc.MACH_MSG_SUCCESS);
+
+        Ipc.Received[] msg = new Ipc.Received[1];
+        assertThat(server.mach_msg_receive(service[0], msg)).isEqualTo(Ipc.MACH_MSG_SUCCESS);
+        assertThat(msg[0].id()).isEqualTo(7);
+        assertThat(proc.mach_msg_send(once, MACH_MSG_TYPE_MOVE_SEND_ONCE, 8, new int[0], new int[0]))
+                .isEqualTo(Ipc.MACH_SEND_INVALID_DEST);
+        assertThat(proc.mach_port_deallocate(self, once)).isEqualTo(KERN_INVALID_NAME);
+    }
+
+    @Test
+    void aSendOnceRightWhosePortDiedIsADeadNameWithOneUref() {
+        UserProcess server = UserProcess.spawn(kernel, "server");
+        int[] service = new int[1];
+        server.mach_port_allocate(server.mach_task_self(), MACH_PORT_RIGHT_RECEIVE, service);
+        int once = kernel.ipc().transfer(server.task().space(), service[0], MACH_MSG_TYPE_MAKE_SEND_ONCE,
+                proc.task().space());
+
+        server.exit();
+
+        assertThat(refs(once, MACH_PORT_RIGHT_DEAD_NAME)).isEqualTo(1);
+        assertThat(refs(once, MACH_PORT_RIGHT_SEND_ONCE)).isZero();
+        assertThat(proc.mach_port_deallocate(self, once)).isEqualTo(KERN_SUCCESS);
+        assertThat(proc.mach_port_deallocate(self, once)).isEqualTo(KERN_INVALID_NAME);
     }
 
     @Test

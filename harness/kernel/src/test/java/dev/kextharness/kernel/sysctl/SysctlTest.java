@@ -9,6 +9,7 @@ import dev.kextharness.kernel.kext.LoadedKext;
 import dev.kextharness.kernel.ledger.Finding;
 import dev.kextharness.kernel.panic.KernelPanic;
 import dev.kextharness.kernel.sysctl.fixtures.EchoSysctlKext;
+import dev.kextharness.kernel.sysctl.fixtures.NodeSysctlKext;
 import dev.kextharness.kernel.user.UserProcess;
 import org.junit.jupiter.api.Test;
 
@@ -147,6 +148,34 @@ class SysctlTest {
         assertThat(kernel.leakReport(kext).isClean()).isTrue();
         UserProcess p = UserProcess.spawn(kernel, "client");
         assertThat(p.sysctlbyname("debug.echo", null, new long[1], null, 0)).isEqualTo(-1);
+        assertThat(p.errno()).isEqualTo(SysctlTree.ENOENT);
+    }
+
+    @Test
+    void aChildOfASysctlNodeIsFoundByNameAndByMib() {
+        Kernel kernel = boot(LeakPolicy.FAIL);
+        LoadedKext kext = kernel.kextload(NodeSysctlKext.class);
+        UserProcess p = UserProcess.spawn(kernel, "client");
+
+        int[] count = mib(p, "debug.widget.count");
+        assertThat(count).containsExactly(5, 101, 101); // OID_AUTO numbers from 101 in each parent
+        byte[] byName = new byte[4];
+        long[] len = {4};
+        assertThat(p.sysctlbyname("debug.widget.count", byName, len, null, 0)).isZero();
+        assertThat(ByteBuffer.wrap(byName).order(ByteOrder.LITTLE_ENDIAN).getInt())
+                .isEqualTo(NodeSysctlKext.INITIAL_COUNT);
+
+        byte[] newValue = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(43).array();
+        assertThat(p.sysctl(count, count.length, null, new long[1], newValue, 4)).isZero();
+        byte[] byMib = new byte[4];
+        assertThat(p.sysctl(count, count.length, byMib, new long[]{4}, null, 0)).isZero();
+        assertThat(ByteBuffer.wrap(byMib).order(ByteOrder.LITTLE_ENDIAN).getInt()).isEqualTo(43);
+        assertThat(p.sysctlbyname("debug.widget.count", byName, len, null, 0)).isZero();
+        assertThat(ByteBuffer.wrap(byName).order(ByteOrder.LITTLE_ENDIAN).getInt()).isEqualTo(43);
+
+        kernel.kextunload(kext);
+        assertThat(kernel.leakReport(kext).isClean()).isTrue();
+        assertThat(p.sysctlnametomib("debug.widget.count", new int[12], new long[]{12})).isEqualTo(-1);
         assertThat(p.errno()).isEqualTo(SysctlTree.ENOENT);
     }
 }
