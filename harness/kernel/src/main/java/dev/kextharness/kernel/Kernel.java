@@ -310,16 +310,37 @@ public final class Kernel implements AutoCloseable {
         return rows;
     }
 
-    /** {@code zprint} in Catalina's layout, with the wired-memory report naming each kext's live bytes. Stable. */
+    /**
+     * {@code zprint} in Catalina's layout, with the wired-memory report naming each kext's live
+     * bytes: what it holds in a zone as a zone site per zone ({@code bundle[zone]}, as XNU reports
+     * zone-tagged elements), the rest (kalloc_map blocks, pages) as one wired site. A kext that has
+     * been unloaded with memory still held reads {@value WiredSite#UNLOADED_KMOD}, as zprint names
+     * a site whose load tag is gone. Stable.
+     */
     public String zprint(ZprintOptions options) {
-        Map<String, long[]> perKext = new java.util.LinkedHashMap<>();
+        java.util.Set<Integer> loadedTags = new java.util.HashSet<>();
+        for (LoadedKext kext : kexts.loaded()) {
+            loadedTags.add(kext.loadTag());
+        }
+        // Keyed by load tag, then zone (null for wired memory outside the zones), in snapshot order.
+        Map<Integer, Map<String, long[]>> perKext = new java.util.LinkedHashMap<>();
+        Map<Integer, String> bundleIds = new HashMap<>();
         for (LedgerSnapshot.Group g : snapshot().groups()) {
-            if (g.site().loadTag() != 0) {
-                perKext.computeIfAbsent(g.site().bundleId(), k -> new long[]{g.site().loadTag(), 0})[1] += g.wiredBytes();
+            int loadTag = g.site().loadTag();
+            if (loadTag != 0) {
+                String zone = zalloc.zone(g.zone()) != null ? g.zone() : null;
+                perKext.computeIfAbsent(loadTag, k -> new java.util.LinkedHashMap<>())
+                        .computeIfAbsent(zone, k -> new long[1])[0] += g.wiredBytes();
+                bundleIds.putIfAbsent(loadTag, g.site().bundleId());
             }
         }
         List<WiredSite> sites = new ArrayList<>();
-        perKext.forEach((id, v) -> sites.add(WiredSite.kext(id, (int) v[0], v[1])));
+        perKext.forEach((loadTag, byZone) -> {
+            String bundleId = loadedTags.contains(loadTag) ? bundleIds.get(loadTag) : null;
+            byZone.forEach((zone, bytes) -> sites.add(zone == null
+                    ? WiredSite.kext(bundleId, loadTag, bytes[0])
+                    : WiredSite.kextZone(bundleId, loadTag, zone, bytes[0])));
+        });
         return Zprint.render(zoneRows(), sites, config.physicalMemory() - (availablePages() << AddressSpace.PAGE_SHIFT), options);
     }
 

@@ -74,7 +74,7 @@ class LeakyIOBufferDriverTest {
 
         assertThat(curInuse(kernel, "kalloc.1024")).isEqualTo(before + READS);
         String wired = kernel.zprint(ZprintOptions.defaults().withNameFilter("iobuffer"));
-        assertThat(wired.lines()).anyMatch(line -> line.startsWith(String.format("%-64s%3d", ID, kext.loadTag()))
+        assertThat(wired.lines()).anyMatch(line -> line.startsWith(String.format("%-64s%3d", ID + "[kalloc.1024]", kext.loadTag()))
                 && line.endsWith(" 8K"));
         assertThatPanics(() -> kernel.kextunload(kext));
     }

@@ -20,9 +20,13 @@ import java.util.Objects;
  * <ul>
  *   <li>ZONE TOTALS sums the zones only: zprint adds the wired sites to the same total while it
  *       prints the "total" line and restores the zone total afterwards.</li>
- *   <li>Every {@link WiredSite} counts as a wired (non-zone) site: its size is added to the
- *       "total" line. The "zone tags" line and the {@code maps} section need per-site zone and
- *       mapped sizes, which a site does not carry, so they are not printed.</li>
+ *   <li>As zprint computes them: the "zones" line is the cur size of the zones printed; the
+ *       "total" line is that plus the cur size of each wired (non-zone) site printed, "of" the
+ *       kernel's wired total ({@code VM_KERN_COUNT_WIRED}). A zone site's bytes are already in
+ *       its zone, so they are not added again; its elements (cur size / element size of its
+ *       zone, printed or not) count in the "zone tags" line, "of" the elements in use in the
+ *       zones printed. The {@code maps} section needs mapped sizes, which a site does not carry,
+ *       so it is not printed.</li>
  *   <li>{@code -s} reproduces zprint's exchange sort of the zones (ties keep zprint's order);
  *       sites are sorted by name with digit runs compared as numbers
  *       ({@code kCFCompareNumerically}), or by size with {@code -s}; equal keys keep input order
@@ -101,7 +105,7 @@ public final class Zprint {
             }
         }
         if (options.wiredReport()) {
-            appendWiredReport(out, sites, wiredBytes, totals.size, options);
+            appendWiredReport(out, sites, wiredBytes, zones, totals, options);
         }
         if ((options.wasted() || options.totals()) && !options.hideHeaders()) {
             appendZoneTotals(out, totals, options);
@@ -226,7 +230,8 @@ public final class Zprint {
     }
 
     private static void appendWiredReport(StringBuilder out, List<WiredSite> sites, long wiredBytes,
-            long zoneTotal, ZprintOptions options) {
+            List<ZoneRow> zones, Totals zoneTotals, ZprintOptions options) {
+        long zoneTotal = zoneTotals.size;
         List<WiredSite> sorted = new ArrayList<>(sites);
         Comparator<WiredSite> bySizeDescending = (x, y) -> Long.compareUnsigned(y.cur(), x.cur());
         sorted.sort(options.sortByWaste()
@@ -235,7 +240,11 @@ public final class Zprint {
 
         boolean headerPrinted = false;
         long total = zoneTotal;
+        long elementsTagged = 0;
         for (WiredSite site : sorted) {
+            if (site.inZone()) {
+                elementsTagged += taggedElements(site, zones);
+            }
             if (Long.compareUnsigned(site.cur(), KIB) < 0 && Long.compareUnsigned(site.peak(), KIB) < 0) {
                 continue;
             }
@@ -250,7 +259,9 @@ public final class Zprint {
             out.append(' ').append(site.peak() != 0 ? kib(site.peak(), 11) : " ".repeat(11));
             out.append(' ').append(site.waste() != 0 ? kib(site.waste(), 6) : " ".repeat(6));
             out.append(' ').append(kib(site.cur(), 10)).append('\n');
-            total += site.cur();
+            if (!site.inZone()) {
+                total += site.cur();
+            }
         }
         if (!options.filtering()) {
             out.append(left("zones", 67)).append(" ".repeat(12))
@@ -259,9 +270,23 @@ public final class Zprint {
                     .append(' ').append(kib(zoneTotal, 10)).append('\n');
         }
         if (headerPrinted) {
+            if (elementsTagged != 0) {
+                String tagged = unsigned(elementsTagged) + " of " + unsigned(zoneTotals.count);
+                out.append("zone tags").append(right(tagged, 100)).append('\n');
+            }
             String sizes = mebibytes(total) + " of " + mebibytes(wiredBytes);
             out.append("total").append(right(sizes, 104)).append('\n');
         }
+    }
+
+    /** A zone site's elements: its size over its zone's element size (none if the zone is unknown). */
+    private static long taggedElements(WiredSite site, List<ZoneRow> zones) {
+        for (ZoneRow zone : zones) {
+            if (zone.name().equals(site.zone())) {
+                return per(site.cur(), zone.elemSize());
+            }
+        }
+        return 0;
     }
 
     /** {@code "%6.2fM"} of a byte count. */
@@ -341,6 +366,8 @@ public final class Zprint {
     /** zprint's running totals over the zones it printed. */
     private static final class Totals {
         long size;
+        /** Elements in use ({@code mzi_count}), zprint's {@code zoneElements}. */
+        long count;
         long used;
         long allocs;
         long fragmented;
@@ -348,6 +375,7 @@ public final class Zprint {
 
         void add(ZoneRow zone) {
             size += zone.curSize();
+            count += zone.count();
             used += zone.elemSize() * zone.count();
             allocs += zone.sumSize();
             collectable += zone.freeBytes();

@@ -219,6 +219,35 @@ class ZprintTest {
     }
 
     @Test
+    void zoneSitesCountInTheZonesAndTheZoneTagsNotAgainInTheTotal() {
+        List<WiredSite> sites = List.of(
+                WiredSite.kextZone("com.example.tiny", 58, "no.such.zone", 4096),
+                WiredSite.kextZone("com.example.driver.Leaky", 57, "kalloc.48", 48_000),
+                WiredSite.kext("com.example.driver.Leaky", 57, 33, 1_048_576),
+                WiredSite.kextZone("com.example.tiny", 58, "kalloc.48", 480));
+
+        String out = Zprint.render(List.of(KALLOC_48), sites, WIRED_BYTES, ZprintOptions.defaults());
+
+        assertThat(out).isEqualTo(HEADER + ROW_KALLOC_48 + WIRED_HEADER
+                + "com.example.driver.Leaky                                         57          33                         1024K\n"
+                + "com.example.driver.Leaky[kalloc.48]                              57           0                           46K\n"
+                + "com.example.tiny[no.such.zone]                                   58           0                            4K\n"
+                + "zones                                                                                                   2400K\n"
+                + "zone tags                                                                                       1010 of 48000\n"
+                + "total                                                                                       3.34M of 1536.00M\n");
+    }
+
+    @Test
+    void zoneSiteNamesCutTheBundleIdSoItAndTheZoneFitIn61() {
+        assertThat(WiredSite.kextZoneName("com.example.a.very.long.bundle.identifier.that.goes", 7, "kalloc.1024"))
+                .isEqualTo("com.example.a.very.long.bundle.identifier.that.goe[kalloc.1024]   7");
+        assertThat(WiredSite.kextZoneName(null, 112, "kalloc.16"))
+                .isEqualTo("(unloaded kmod)[kalloc.16]" + " ".repeat(38) + "112");
+        assertThat(WiredSite.kextZone(null, 3, "kalloc.16", 16).inZone()).isTrue();
+        assertThat(WiredSite.kext(null, 3, 16).inZone()).isFalse();
+    }
+
+    @Test
     void sitesSortWithDigitRunsComparedAsNumbers() {
         assertThat(Zprint.compareNumerically("site 9", "site 10")).isNegative();
         assertThat(Zprint.compareNumerically("site 010", "site 9")).isPositive();
