@@ -92,6 +92,11 @@ record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String>
         return outcome == null ? verdict.label() : outcome.name().toLowerCase(Locale.ROOT);
     }
 
+    /** Whether the run shows a balance rule broken: a leak, a finding or a panic (not clean, not a failed load). */
+    boolean brokeARule() {
+        return verdict == Verdict.LEAK || verdict == Verdict.FINDING || verdict == Verdict.PANIC;
+    }
+
     private static Verdict verdictOf(LeakReport report) {
         if (report == null || report.isClean()) {
             return Verdict.CLEAN;

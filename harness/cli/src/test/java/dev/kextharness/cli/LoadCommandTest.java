@@ -35,6 +35,14 @@ class LoadCommandTest {
     }
 
     @Test
+    void aCleanVerdictPrintsNoRule() {
+        Cli.Result r = Cli.run("load", "wrongsize-samebucket", "--no-findings");
+
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.CLEAN);
+        assertThat(r.out()).contains("verdict: clean").doesNotContain("rule:");
+    }
+
+    @Test
     void leakUnderTheFailPolicyExitsWithTheLeakStatus() {
         Cli.Result r = Cli.run("load", "memleak", "--leak-policy", "fail");
 
