@@ -51,7 +51,14 @@ import java.util.stream.Collectors;
                         + "request) on the simulated clock of a Mac with the given RAM, next to the ordinary zone use "
                         + "of a running Mac, until the zone map runs out: the zone_map_exhaustion warnings at the "
                         + "jetsam limit, memorystatus killing processes, and zalloc's panic, as on macOS 10.15.6.",
-                "Prints the log as it comes; writes it, the panic log and a chart of the zones over time to --out."})
+                "Prints the log as it comes; writes it, the panic log and a chart of the zones over time to --out."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+                "0:the soak stopped at --until, or the kext stopped holding more memory",
+                "1:internal error of the harness",
+                "2:usage error (unknown kext or option, bad number, --out not writable, too little Java heap)",
+                "4:the simulated kernel panicked (the zone map ran out)",
+                "5:the kext failed to load, or its request method threw"})
 public final class SoakCommand implements Callable<Integer> {
     private static final DateTimeFormatter PANIC_FILE = DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmmss");
 
