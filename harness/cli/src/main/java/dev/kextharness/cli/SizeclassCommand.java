@@ -28,7 +28,8 @@ import java.util.concurrent.Callable;
                 + "large path, page rounded) and the bytes wasted (xnu-6153, macOS x86_64). A large request "
                 + "above the wired extent limit, max(2 GiB, RAM/64), fails with KERN_RESOURCE_SHORTAGE.",
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:every size was answered", "2:usage error (a size that is not a number of bytes)"})
+        exitCodeList = {"0:every size was answered (a request kalloc refuses is an answer too)",
+                "1:internal error of the harness", "2:usage error (a size that is not a number of bytes)"})
 final class SizeclassCommand implements Callable<Integer> {
     /** The largest size whose page rounding still fits in a signed 64-bit byte count. */
     private static final long LARGEST = Long.MAX_VALUE - 4095;
@@ -97,7 +98,7 @@ final class SizeclassCommand implements Callable<Integer> {
     private List<Long> parse(List<String> values) {
         List<Long> bytes = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        boolean hint = false;
+        List<String> notSizes = new ArrayList<>();
         for (String value : values) {
             try {
                 long size = ByteSize.parse(value);
@@ -109,15 +110,18 @@ final class SizeclassCommand implements Callable<Integer> {
             } catch (TypeConversionException e) {
                 String problem = e.getMessage();
                 if (problem.endsWith(": " + ByteSize.HINT)) {
-                    problem = problem.substring(0, problem.length() - ByteSize.HINT.length() - 2);
-                    hint = true;
+                    notSizes.add(problem.substring(0, problem.length() - ByteSize.HINT.length() - 2));
+                } else {
+                    problems.add(problem);
                 }
-                problems.add(problem);
             }
         }
+        if (!notSizes.isEmpty()) {
+            // The hint once, after the last of the arguments it is about.
+            problems.add(String.join("; ", notSizes) + ": " + ByteSize.HINT);
+        }
         if (!problems.isEmpty()) {
-            throw new ParameterException(spec.commandLine(), String.join("; ", problems)
-                    + (hint ? ": " + ByteSize.HINT : ""));
+            throw new ParameterException(spec.commandLine(), String.join("; ", problems));
         }
         return bytes;
     }

@@ -80,9 +80,9 @@ class SizeclassCommandTest {
 
     @Test
     void tooLargeAndMalformedSizesAreNamedTogether() {
-        assertUsageError(Cli.run("sizeclass", "9223372036854775807", "4x"),
+        assertUsageError(Cli.run("sizeclass", "4x", "9223372036854775807", "5y"),
                 "9223372036854775807 bytes is larger than any kernel address space (give at most 9223372036854771712); "
-                        + "'4x' is not a size: give bytes");
+                        + "'4x' is not a size; '5y' is not a size: give bytes");
     }
 
     @Test
