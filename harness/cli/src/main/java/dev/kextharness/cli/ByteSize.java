@@ -13,6 +13,8 @@ import java.util.regex.Pattern;
  */
 public final class ByteSize implements ITypeConverter<Long> {
     private static final Pattern SIZE = Pattern.compile("(\\d{1,19})\\s*(?:([KMGT])(?:I?B)?|B)?");
+    /** What to type instead of something that is not a size. */
+    static final String HINT = "give bytes, or a number with K, M, G or T (binary: 32G = 32 GiB)";
 
     @Override
     public Long convert(String value) {
@@ -23,8 +25,7 @@ public final class ByteSize implements ITypeConverter<Long> {
     public static long parse(String value) {
         Matcher m = SIZE.matcher(value.strip().toUpperCase(Locale.ROOT));
         if (!m.matches()) {
-            throw new TypeConversionException("'" + value + "' is not a size: give bytes, or a number with K, M, G or T "
-                    + "(binary: 32G = 32 GiB)");
+            throw new TypeConversionException("'" + value + "' is not a size: " + HINT);
         }
         long number;
         try {

@@ -23,14 +23,31 @@ public final class ExitCodes {
      */
     public static final int PROCESS_CRASHED = 6;
 
-    /** The exit-status section of every command's {@code --help}. */
-    static final String[] HELP_LIST = {
+    /** The exit-status section of {@code load --help} (and of the top command's, the widest). */
+    static final String[] LOAD_HELP = {
             "0:the kext unloaded clean",
             "1:internal error of the harness",
             "2:usage error (unknown kext or option, missing jar, bad number)",
             "3:leak: allocations outstanding at unload, or harness findings",
             "4:the simulated kernel panicked",
             "5:the kext failed to load or unload (link error, start or stop failed)",
+    };
+
+    /** The exit-status section of the report commands (zprint, kextstat, ioalloccount), which load kexts first. */
+    static final String[] REPORT_HELP = {
+            "0:the report was printed; every kext given with --load loaded (and, with --unload, unloaded clean)",
+            "1:internal error of the harness",
+            "2:usage error (unknown kext or option, missing jar, bad number)",
+            "3:with --unload, a kext given with --load leaked or had harness findings",
+            "4:the simulated kernel panicked while running the kexts given with --load",
+            "5:a kext given with --load failed to load or unload",
+    };
+
+    /** The exit-status section of a command that only prints a report and judges no kext. */
+    static final String[] REPORT_ONLY_HELP = {
+            "0:the report was printed",
+            "1:internal error of the harness",
+            "2:usage error (unknown process or option, bad number)",
     };
 
     private ExitCodes() {

@@ -73,6 +73,11 @@ public final class KernelOptions {
         return leakPolicy;
     }
 
+    /** False with --no-findings: the kernel stays silent about misuse XNU accepts. */
+    public boolean findings() {
+        return !noFindings;
+    }
+
     /** {@code panic}, {@code fail} or {@code xnu}, in any case. */
     static final class LeakPolicyConverter implements ITypeConverter<LeakPolicy> {
         @Override

@@ -73,15 +73,28 @@ public final class KextHarnessCli implements Runnable {
         return cl;
     }
 
-    /** Every command's --help lists the exit statuses, unless the command declares its own. */
+    /**
+     * The exit statuses of the commands that do not declare their own: only those each can return.
+     * A command not named here only prints a report.
+     */
+    private static final Map<String, String[]> EXIT_STATUSES = Map.of(
+            "kext-harness", ExitCodes.LOAD_HELP,
+            "load", ExitCodes.LOAD_HELP,
+            "zprint", ExitCodes.REPORT_HELP,
+            "kextstat", ExitCodes.REPORT_HELP,
+            "ioalloccount", ExitCodes.REPORT_HELP);
+
+    /** Every command's --help lists the exit statuses it can return, unless the command declares its own. */
     private static void documentExitCodes(CommandLine cl) {
         if (cl.getCommandSpec().usageMessage().exitCodeList().isEmpty() && !cl.getCommandName().equals("help")) {
             Map<String, String> codes = new LinkedHashMap<>();
-            for (String entry : ExitCodes.HELP_LIST) {
+            for (String entry : EXIT_STATUSES.getOrDefault(cl.getCommandName(), ExitCodes.REPORT_ONLY_HELP)) {
                 int colon = entry.indexOf(':');
                 codes.put(entry.substring(0, colon), entry.substring(colon + 1));
             }
-            cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit status:%n").exitCodeList(codes);
+            String heading = cl.getParent() == null ? "%nExit status (of load; each command's --help gives its own):%n"
+                    : "%nExit status:%n";
+            cl.getCommandSpec().usageMessage().exitCodeListHeading(heading).exitCodeList(codes);
         }
         cl.getSubcommands().values().forEach(KextHarnessCli::documentExitCodes);
     }
@@ -90,10 +103,42 @@ public final class KextHarnessCli implements Runnable {
     private static void listSamples(CommandLine cl) {
         List<String> footer = new ArrayList<>(List.of(cl.getCommandSpec().usageMessage().footer()));
         footer.add("%nSamples (the catalog, in tour order):");
-        for (Sample sample : SampleCatalog.all()) {
-            footer.add(String.format(Locale.ROOT, "  %-12s %s", sample.name(), sample.title()).replace("%", "%%"));
+        for (String line : sampleList(SampleCatalog.all(), cl.getUsageHelpWidth())) {
+            footer.add(line.replace("%", "%%"));
         }
         cl.getCommandSpec().usageMessage().footer(footer.toArray(new String[0]));
+    }
+
+    /**
+     * One entry per sample: its name in a column as wide as the longest name, its title beside it,
+     * wrapped within {@code width} and indented to the title column, so picocli need not wrap it.
+     */
+    static List<String> sampleList(List<Sample> samples, int width) {
+        int nameWidth = samples.stream().mapToInt(s -> s.name().length()).max().orElse(0);
+        String indent = " ".repeat(2 + nameWidth + 2);
+        int textWidth = Math.max(20, width - indent.length());
+        List<String> lines = new ArrayList<>();
+        for (Sample sample : samples) {
+            List<String> title = wrap(sample.title(), textWidth);
+            lines.add(String.format(Locale.ROOT, "  %-" + nameWidth + "s  %s", sample.name(), title.get(0)));
+            title.subList(1, title.size()).forEach(rest -> lines.add(indent + rest));
+        }
+        return lines;
+    }
+
+    /** {@code text} in lines of at most {@code width} characters, broken between words. */
+    private static List<String> wrap(String text, int width) {
+        List<String> lines = new ArrayList<>();
+        StringBuilder line = new StringBuilder();
+        for (String word : text.split(" ")) {
+            if (line.length() > 0 && line.length() + 1 + word.length() > width) {
+                lines.add(line.toString());
+                line.setLength(0);
+            }
+            line.append(line.length() == 0 ? "" : " ").append(word);
+        }
+        lines.add(line.toString());
+        return lines;
     }
 
     /** A bad command line: one line naming what is wrong, a pointer to --help, status 2. */

@@ -28,7 +28,7 @@ import java.util.Map;
  * @param log       the kernel log lines written during the run
  * @param before    the zones just before the load
  * @param after     the zones when the run ended (after the unload, or at the panic)
- * @param report    the leak report of the unload, or null
+ * @param report    the leak report of the unload (also when the kernel panicked over it), or null
  * @param panic     the panic, or null
  * @param failure   why the load or unload failed, or null
  */
@@ -58,6 +58,8 @@ record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String>
         } catch (KernelPanic p) {
             panic = p;
             verdict = Verdict.PANIC;
+            // The kernel judged the unload before it panicked over the leak: keep its report.
+            report = kext == null ? null : kernel.leakReport(kext);
         } catch (KextLeakError e) {
             report = e.report();
             verdict = verdictOf(report);
@@ -88,6 +90,11 @@ record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String>
     String outcomeLabel() {
         Sample.Outcome outcome = outcome();
         return outcome == null ? verdict.label() : outcome.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether the run shows a balance rule broken: a leak, a finding or a panic (not clean, not a failed load). */
+    boolean brokeARule() {
+        return verdict == Verdict.LEAK || verdict == Verdict.FINDING || verdict == Verdict.PANIC;
     }
 
     private static Verdict verdictOf(LeakReport report) {

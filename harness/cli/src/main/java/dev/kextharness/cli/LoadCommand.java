@@ -74,7 +74,7 @@ final class LoadCommand implements Callable<Integer> {
         RunReport.printZoneChanges(out, run);
         out.println("verdict: " + RunReport.verdictWord(ansi, run.verdict()));
         RunReport.printIndented(out, RunReport.verdictBody(run));
-        if (target.sample() != null && !target.twin()) {
+        if (target.sample() != null && !target.twin() && run.brokeARule()) {
             out.println("rule: " + target.sample().rule());
         }
     }

@@ -3,6 +3,7 @@ package dev.kextharness.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.kalloc.Kalloc;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -10,8 +11,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -22,9 +25,11 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "sizeclass", mixinStandardHelpOptions = true,
         description = "For each size, the kalloc bucket a request of that many bytes is served from (or kalloc's "
-                + "large path, page rounded) and the bytes wasted (xnu-6153, macOS x86_64).",
+                + "large path, page rounded) and the bytes wasted (xnu-6153, macOS x86_64). A large request "
+                + "above the wired extent limit, max(2 GiB, RAM/64), fails with KERN_RESOURCE_SHORTAGE.",
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:every size was answered", "2:usage error (a size that is not a number of bytes)"})
+        exitCodeList = {"0:every size was answered (a request kalloc refuses is an answer too)",
+                "1:internal error of the harness", "2:usage error (a size that is not a number of bytes)"})
 final class SizeclassCommand implements Callable<Integer> {
     /** The largest size whose page rounding still fits in a signed 64-bit byte count. */
     private static final long LARGEST = Long.MAX_VALUE - 4095;
@@ -32,15 +37,24 @@ final class SizeclassCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(arity = "1..*", paramLabel = "<bytes>", converter = ByteSize.class,
+    /** Strings, converted in {@link #call()}, so that every bad size is named, wherever it stands. */
+    @Parameters(arity = "1..*", paramLabel = "<bytes>",
             description = "Request sizes in bytes (K, M, G suffixes allowed: 4K = 4096).")
-    private List<Long> sizes;
+    private List<String> sizes;
+
+    @Option(names = "--ram", paramLabel = "<size>", converter = ByteSize.class, defaultValue = "32G",
+            description = "Physical memory of the simulated Mac, which sets the wired extent limit "
+                    + "(default: ${DEFAULT-VALUE}).")
+    private long ram;
 
     @Option(names = "--json", description = "Print the answers as JSON instead.")
     private boolean json;
 
-    /** Where one request size lands. */
-    record SizeClass(long size, String zone, String map, long allocated) {
+    /**
+     * Where one request size lands; {@code map} null when kalloc returns NULL for it, because its
+     * page rounded size is above {@code limit}, the wired extent limit.
+     */
+    record SizeClass(long size, String zone, String map, long allocated, long limit) {
         long wasted() {
             return allocated - size;
         }
@@ -48,29 +62,29 @@ final class SizeclassCommand implements Callable<Integer> {
         boolean large() {
             return zone == null;
         }
+
+        boolean fails() {
+            return map == null;
+        }
     }
 
     @Override
     public Integer call() {
-        for (long size : sizes) {
-            if (size > LARGEST) {
-                throw new ParameterException(spec.commandLine(), size + " bytes is larger than any kernel address "
-                        + "space; give at most " + LARGEST);
-            }
-        }
-        Kalloc kalloc = Kernel.boot().kalloc();
+        List<Long> bytes = parse(sizes);
+        Kalloc kalloc = boot().kalloc();
         PrintWriter out = spec.commandLine().getOut();
-        List<SizeClass> answers = sizes.stream().map(size -> classify(kalloc, size)).toList();
+        List<SizeClass> answers = bytes.stream().map(size -> classify(kalloc, size)).toList();
         if (json) {
             ArrayNode array = RunReport.JSON.createArrayNode();
             for (SizeClass a : answers) {
                 ObjectNode n = array.addObject();
                 n.put("size", a.size());
-                n.put("path", a.large() ? "large" : "zone");
+                n.put("path", a.fails() ? "fails" : a.large() ? "large" : "zone");
                 n.put("zone", a.zone());
                 n.put("map", a.map());
                 n.put("allocatedBytes", a.allocated());
-                n.put("wastedBytes", a.wasted());
+                n.put("wastedBytes", a.fails() ? 0 : a.wasted());
+                n.put("kernReturn", a.fails() ? "KERN_RESOURCE_SHORTAGE" : "KERN_SUCCESS");
             }
             out.println(RunReport.write(array));
         } else {
@@ -80,17 +94,65 @@ final class SizeclassCommand implements Callable<Integer> {
         return ExitCodes.CLEAN;
     }
 
+    /** Every size, or one usage error naming every argument that is not one. */
+    private List<Long> parse(List<String> values) {
+        List<Long> bytes = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        List<String> notSizes = new ArrayList<>();
+        for (String value : values) {
+            try {
+                long size = ByteSize.parse(value);
+                if (size > LARGEST) {
+                    problems.add(size + " bytes is larger than any kernel address space (give at most " + LARGEST + ")");
+                } else {
+                    bytes.add(size);
+                }
+            } catch (TypeConversionException e) {
+                String problem = e.getMessage();
+                if (problem.endsWith(": " + ByteSize.HINT)) {
+                    notSizes.add(problem.substring(0, problem.length() - ByteSize.HINT.length() - 2));
+                } else {
+                    problems.add(problem);
+                }
+            }
+        }
+        if (!notSizes.isEmpty()) {
+            // The hint once, after the last of the arguments it is about.
+            problems.add(String.join("; ", notSizes) + ": " + ByteSize.HINT);
+        }
+        if (!problems.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), String.join("; ", problems));
+        }
+        return bytes;
+    }
+
+    private Kernel boot() {
+        try {
+            return Kernel.boot(KernelConfig.defaults().withPhysicalMemory(ram));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
     static SizeClass classify(Kalloc kalloc, long size) {
         long allocated = kalloc.bucketSize(size);
         if (size < Kalloc.KALLOC_MAX_PREROUNDED) {
-            return new SizeClass(size, kalloc.zoneFor(size).name(), "zone_map", allocated);
+            return new SizeClass(size, kalloc.zoneFor(size).name(), "zone_map", allocated,
+                    kalloc.wiredExtentLimit());
+        }
+        if (allocated > kalloc.wiredExtentLimit()) {
+            return new SizeClass(size, null, null, allocated, kalloc.wiredExtentLimit());
         }
         return new SizeClass(size, null, allocated < Kalloc.KALLOC_KERNMAP_SIZE ? "kalloc_map" : "kernel_map",
-                allocated);
+                allocated, kalloc.wiredExtentLimit());
     }
 
     /** {@code 4097 bytes -> kalloc.6144 (6144 bytes): 2047 bytes wasted}. */
     static String line(SizeClass a) {
+        if (a.fails()) {
+            return a.size() + " " + bytes(a.size()) + " -> fails, kalloc returns NULL: page rounded to " + a.allocated()
+                    + " bytes, above the " + ByteSize.format(a.limit()) + " wired extent limit (KERN_RESOURCE_SHORTAGE)";
+        }
         String where = a.large()
                 ? "kalloc large, page rounded, from " + a.map()
                 : a.zone();

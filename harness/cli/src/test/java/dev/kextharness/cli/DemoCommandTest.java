@@ -58,6 +58,53 @@ class DemoCommandTest {
     }
 
     @Test
+    void underTheXnuPolicyALeakIsExpectedAsALeakAndXnuPanicsStayPanics() throws Exception {
+        Cli.Result text = Cli.run("demo", "--leak-policy", "xnu");
+        JsonNode json = new ObjectMapper().readTree(Cli.run("demo", "--leak-policy", "xnu", "--json").out());
+
+        assertThat(text.exitCode()).isZero();
+        assertThat(text.out()).doesNotContain("not as the lesson says").doesNotContain("the lesson expects")
+                .contains("All " + SampleCatalog.all().size() + " samples ended as their lessons say");
+        assertThat(json.get("allAsExpected").asBoolean()).isTrue();
+        assertThat(expectedOf(json, "memleak")).isEqualTo("leak");
+        assertThat(expectedOf(json, "slowleak")).isEqualTo("leak");
+        assertThat(expectedOf(json, "doublefree")).isEqualTo("panic");
+        assertThat(expectedOf(json, "libkext")).isEqualTo("panic");
+        assertThat(expectedOf(json, "wrongsize-samebucket")).isEqualTo("finding");
+        json.get("samples").forEach(sample -> assertThat(sample.get("kext").get("outcome").asText())
+                .isEqualTo(sample.get("expected").asText()));
+    }
+
+    @Test
+    void withFindingsOffAFindingsOnlySampleIsExpectedClean() throws Exception {
+        Cli.Result text = Cli.run("demo", "--no-findings", "--sample", "wrongsize-samebucket", "--sample", "memleak");
+        JsonNode json = new ObjectMapper().readTree(Cli.run("demo", "--no-findings", "--json").out());
+
+        assertThat(text.exitCode()).isZero();
+        assertThat(text.out()).contains("All 2 samples ended as their lessons say")
+                .doesNotContain("rule: kfree must be given the size that was allocated, even when")
+                .contains("rule: Every _MALLOC needs its _FREE");
+        assertThat(json.get("allAsExpected").asBoolean()).isTrue();
+        assertThat(expectedOf(json, "wrongsize-samebucket")).isEqualTo("clean");
+        assertThat(expectedOf(json, "ports")).isEqualTo("clean");
+        assertThat(expectedOf(json, "memleak")).isEqualTo("panic");
+    }
+
+    @Test
+    void underFailWithFindingsOffEverySampleStillEndsAsExpected() {
+        assertThat(Cli.run("demo", "--leak-policy", "fail", "--no-findings").exitCode()).isZero();
+    }
+
+    private static String expectedOf(JsonNode json, String name) {
+        for (JsonNode sample : json.get("samples")) {
+            if (sample.get("name").asText().equals(name)) {
+                return sample.get("expected").asText();
+            }
+        }
+        throw new AssertionError("no sample " + name);
+    }
+
+    @Test
     void jsonHasEverySampleWithBothRuns() throws Exception {
         JsonNode json = new ObjectMapper().readTree(Cli.run("demo", "--json").out());
 

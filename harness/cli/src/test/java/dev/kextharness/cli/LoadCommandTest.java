@@ -35,6 +35,14 @@ class LoadCommandTest {
     }
 
     @Test
+    void aCleanVerdictPrintsNoRule() {
+        Cli.Result r = Cli.run("load", "wrongsize-samebucket", "--no-findings");
+
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.CLEAN);
+        assertThat(r.out()).contains("verdict: clean").doesNotContain("rule:");
+    }
+
+    @Test
     void leakUnderTheFailPolicyExitsWithTheLeakStatus() {
         Cli.Result r = Cli.run("load", "memleak", "--leak-policy", "fail");
 
@@ -128,6 +136,28 @@ class LoadCommandTest {
 
         assertThat(json.get("verdict").asText()).isEqualTo("panic");
         assertThat(json.get("panic").get("panicLog").asText()).contains("Kernel Extensions in backtrace:");
+    }
+
+    @Test
+    void leakPanicJsonCarriesTheLeakReportWithItsCallSites() throws Exception {
+        JsonNode json = new ObjectMapper().readTree(Cli.run("load", "memleak", "--json").out());
+
+        assertThat(json.get("verdict").asText()).isEqualTo("panic");
+        JsonNode report = json.get("report");
+        assertThat(report.get("kext").asText()).isEqualTo("cn.junkman.kext-memleak");
+        assertThat(report.get("allocations").asLong()).isEqualTo(1);
+        JsonNode site = report.get("sites").get(0);
+        assertThat(site.get("zone").asText()).isEqualTo("kalloc.16");
+        assertThat(site.get("signature").asText()).isNotBlank();
+        assertThat(json.get("panic").get("panicString").asText()).startsWith("KEXT LEAK: cn.junkman.kext-memleak");
+    }
+
+    @Test
+    void anXnuPanicBeforeTheUnloadHasNoReport() throws Exception {
+        JsonNode json = new ObjectMapper().readTree(Cli.run("load", "doublefree", "--json").out());
+
+        assertThat(json.get("verdict").asText()).isEqualTo("panic");
+        assertThat(json.get("report").isNull()).isTrue();
     }
 
     @Test

@@ -61,4 +61,52 @@ class SizeclassCommandTest {
         assertUsageError(Cli.run("sizeclass", "9223372036854775807"), "larger than any kernel address space");
         assertUsageError(Cli.run("sizeclass"), "Missing required parameter");
     }
+
+    @Test
+    void everyBadSizeAmongGoodOnesIsNamedInOneLine() {
+        Cli.Result r = Cli.run("sizeclass", "1", "16", "17", "4097", "20000", "0", "-5", "abc");
+
+        assertUsageError(r, "'-5' is not a size; 'abc' is not a size: give bytes");
+        assertThat(r.err()).doesNotContain("Unmatched");
+    }
+
+    @Test
+    void aBadSizeRightAfterAGoodOneIsNamed() {
+        Cli.Result r = Cli.run("sizeclass", "1", "abc");
+
+        assertUsageError(r, "'abc' is not a size: give bytes, or a number with K, M, G or T");
+        assertThat(r.err()).doesNotContain("Unmatched");
+    }
+
+    @Test
+    void tooLargeAndMalformedSizesAreNamedTogether() {
+        assertUsageError(Cli.run("sizeclass", "4x", "9223372036854775807", "5y"),
+                "9223372036854775807 bytes is larger than any kernel address space (give at most 9223372036854771712); "
+                        + "'4x' is not a size; '5y' is not a size: give bytes");
+    }
+
+    @Test
+    void aLargeRequestAboveTheWiredExtentLimitFails() {
+        assertThat(Cli.run("sizeclass", "2G", "3G").out().lines()).containsExactly(
+                "2147483648 bytes -> kalloc large, page rounded, from kernel_map (2147483648 bytes): 0 bytes wasted",
+                "3221225472 bytes -> fails, kalloc returns NULL: page rounded to 3221225472 bytes, above the 2G wired "
+                        + "extent limit (KERN_RESOURCE_SHORTAGE)");
+    }
+
+    @Test
+    void theWiredExtentLimitGrowsWithRamAbove128G() {
+        assertThat(Cli.run("sizeclass", "--ram", "256G", "3G", "5G").out().lines()).containsExactly(
+                "3221225472 bytes -> kalloc large, page rounded, from kernel_map (3221225472 bytes): 0 bytes wasted",
+                "5368709120 bytes -> fails, kalloc returns NULL: page rounded to 5368709120 bytes, above the 4G wired "
+                        + "extent limit (KERN_RESOURCE_SHORTAGE)");
+    }
+
+    @Test
+    void jsonSaysAFailedRequestFails() throws Exception {
+        JsonNode json = new ObjectMapper().readTree(Cli.run("sizeclass", "--json", "3G").out());
+
+        assertThat(json.get(0).get("path").asText()).isEqualTo("fails");
+        assertThat(json.get(0).get("kernReturn").asText()).isEqualTo("KERN_RESOURCE_SHORTAGE");
+        assertThat(json.get(0).get("map").isNull()).isTrue();
+    }
 }

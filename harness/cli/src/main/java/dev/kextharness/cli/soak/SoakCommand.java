@@ -1,5 +1,10 @@
 package dev.kextharness.cli.soak;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kextharness.cli.ByteSize;
 import dev.kextharness.cli.ExitCodes;
 import dev.kextharness.cli.KernelOptions;
@@ -51,9 +56,17 @@ import java.util.stream.Collectors;
                         + "request) on the simulated clock of a Mac with the given RAM, next to the ordinary zone use "
                         + "of a running Mac, until the zone map runs out: the zone_map_exhaustion warnings at the "
                         + "jetsam limit, memorystatus killing processes, and zalloc's panic, as on macOS 10.15.6.",
-                "Prints the log as it comes; writes it, the panic log and a chart of the zones over time to --out."})
+                "Prints the log as it comes; writes it, the panic log and a chart of the zones over time to --out."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+                "0:the soak stopped at --until, or the kext stopped holding more memory",
+                "1:internal error of the harness",
+                "2:usage error (unknown kext or option, bad number, --out not writable, too little Java heap)",
+                "4:the simulated kernel panicked (the zone map ran out)",
+                "5:the kext failed to load, or its request method threw"})
 public final class SoakCommand implements Callable<Integer> {
     private static final DateTimeFormatter PANIC_FILE = DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmmss");
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Spec
     private CommandSpec spec;
@@ -101,6 +114,10 @@ public final class SoakCommand implements Callable<Integer> {
             description = "Leave out the ordinary zone use of a running Mac: only the kext grows the zone map.")
     private boolean noBackground;
 
+    @Option(names = "--json", description = "Print only the summary, as JSON (result, counts, kills, panic string, "
+            + "files written), instead of the log and the text summary; the log is still written to --out.")
+    private boolean json;
+
     @Option(names = "--progress", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Show a progress bar on standard error when it is a terminal (default); --no-progress "
                     + "never shows it.")
@@ -120,18 +137,22 @@ public final class SoakCommand implements Callable<Integer> {
 
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
-        stdout.printf(Locale.ROOT, "soak: %s (%s) on a %s Mac, zone map %s, jetsam limit %d%%, %s requests/s, until %s%n",
+        if (!json) {
+            stdout.printf(Locale.ROOT, "soak: %s (%s) on a %s Mac, zone map %s, jetsam limit %d%%, %s requests/s, until %s%n",
                 target.name(), target.kext().getName(), ByteSize.format(config.kernel().physicalMemory()),
                 gib(config.kernel().zoneMapSize() > 0 ? config.kernel().zoneMapSize()
                         : Zalloc.zoneMapCapacityFor(config.kernel().physicalMemory())),
-                config.kernel().jetsamLimitPercent(), number(config.rate()), config.until());
-        stdout.flush();
+                    config.kernel().jetsamLimitPercent(), number(config.rate()), config.until());
+            stdout.flush();
+        }
 
         List<TimelineLine> printed = new ArrayList<>();
         java.util.function.Consumer<TimelineLine> print = line -> {
             printed.add(line);
-            stdout.println(line.render());
-            stdout.flush();
+            if (!json) {
+                stdout.println(line.render());
+                stdout.flush();
+            }
         };
         ProgressBar bar = progress && Terminal.isTerminal(System.console()) && !"dumb".equals(System.getenv("TERM"))
                 ? new ProgressBar(stderr, print) : null;
@@ -149,7 +170,17 @@ public final class SoakCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         } catch (KextLoadException e) {
-            stdout.println("soak: the kext did not load: " + firstLine(e.getMessage()));
+            if (json) {
+                ObjectNode failed = JSON.createObjectNode();
+                failed.put("kext", target.name());
+                failed.put("result", "load-failed");
+                failed.put("message", "the kext did not load: " + firstLine(e.getMessage()));
+                failed.put("exitCode", ExitCodes.LOAD_FAILED);
+                stdout.println(write(failed));
+                stdout.flush();
+            } else {
+                stdout.println("soak: the kext did not load: " + firstLine(e.getMessage()));
+            }
             return ExitCodes.LOAD_FAILED;
         } finally {
             if (bar != null) {
@@ -171,12 +202,74 @@ public final class SoakCommand implements Callable<Integer> {
             written.addAll(SoakChart.write(SoakChart.build(result, target.name(),
                     ByteSize.format(config.kernel().physicalMemory())), out.resolve("soak"), png, svg));
         }
-        summary(stdout, result, written);
-        return switch (result.reason()) {
+        int status = switch (result.reason()) {
             case PANIC -> ExitCodes.PANIC;
             case KEXT_FAILED -> ExitCodes.LOAD_FAILED;
             case UNTIL, STALLED -> ExitCodes.CLEAN;
         };
+        if (json) {
+            stdout.println(write(json(target, config, result, written, status)));
+            stdout.flush();
+        } else {
+            summary(stdout, result, written);
+        }
+        return status;
+    }
+
+    /** The summary as JSON: what ran, how it ended, the counts, the kills, the panic and the files written. */
+    private static ObjectNode json(KextTarget target, SoakConfig config, SoakResult r, List<Path> written, int status) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("kext", target.name());
+        root.put("class", target.kext().getName());
+        root.put("ramBytes", config.kernel().physicalMemory());
+        root.put("rate", config.rate());
+        root.put("until", String.valueOf(config.until()));
+        root.put("result", r.reason().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        root.put("message", r.message());
+        root.put("exitCode", status);
+        root.put("uptimeNanos", r.uptimeNanos());
+        root.put("uptime", uptime(r.uptimeNanos()));
+        root.put("requests", r.requests());
+        root.put("kextAllocations", r.kextAllocations());
+        root.put("kextLive", r.kextLive());
+        root.put("leakZone", r.leakZone());
+        var zalloc = r.kernel().zalloc();
+        ObjectNode zoneMap = root.putObject("zoneMap");
+        zoneMap.put("sizeBytes", zalloc.zoneMapSize());
+        zoneMap.put("capacityBytes", r.zoneMapCapacity());
+        zoneMap.put("jetsamLimitBytes", r.jetsamLimitBytes());
+        var largest = zalloc.largestZone();
+        zoneMap.putObject("largestZone").put("name", largest.name()).put("curSizeBytes", largest.curSize())
+                .put("count", largest.count());
+        ArrayNode kills = root.putArray("kills");
+        for (JetsamKill k : r.kills()) {
+            kills.addObject().put("uptimeNanos", k.uptimeNanos()).put("pid", k.pid()).put("name", k.name())
+                    .put("priority", k.priority()).put("footprintBytes", k.footprintBytes())
+                    .put("kernelBytes", k.kernelBytes());
+        }
+        ArrayNode relaunches = root.putArray("relaunches");
+        for (Relaunch l : r.relaunches()) {
+            relaunches.addObject().put("uptimeNanos", l.uptimeNanos()).put("killedPid", l.killedPid())
+                    .put("pid", l.pid()).put("name", l.name()).put("refillBytes", l.refillBytes());
+        }
+        root.put("relaunchCacheBytes", r.relaunchCacheBytes());
+        if (r.panic() != null) {
+            root.putObject("panic").put("panicString", r.panic().panicString())
+                    .put("harnessNote", r.panic().harnessNote());
+        } else {
+            root.putNull("panic");
+        }
+        ArrayNode files = root.putArray("files");
+        written.forEach(path -> files.add(path.toString()));
+        return root;
+    }
+
+    private static String write(ObjectNode node) {
+        try {
+            return JSON.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("could not write the soak summary as JSON", e);
+        }
     }
 
     private SoakConfig config() {

@@ -1,5 +1,9 @@
 package dev.kextharness.cli.soak;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kextharness.cli.ExitCodes;
 import dev.kextharness.cli.KextHarnessCli;
 import org.junit.jupiter.api.BeforeAll;
@@ -112,6 +116,42 @@ class SoakCommandTest {
         assertThat(svg.length()).isGreaterThan(10_000);
         assertThat(toPanic.out()).contains("wrote: " + dir.resolve("soak.log") + ", " + panicFile + ", "
                 + dir.resolve("soak.png") + ", " + dir.resolve("soak.svg"));
+    }
+
+    @Test
+    void jsonSummaryOfASoakToThePanicParsesAndCarriesCountsKillsPanicAndFiles(@TempDir Path out) throws IOException {
+        Result r = run("soak", "--ram", "256M", "--chart", "none", "--json", "--out", out.toString());
+
+        ObjectMapper mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        JsonNode json = mapper.readTree(r.out());
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.PANIC);
+        assertThat(r.err()).isEmpty();
+        assertThat(json.get("kext").asText()).isEqualTo("slowleak");
+        assertThat(json.get("result").asText()).isEqualTo("panic");
+        assertThat(json.get("exitCode").asInt()).isEqualTo(ExitCodes.PANIC);
+        assertThat(json.get("leakZone").asText()).isEqualTo("kalloc.48");
+        assertThat(json.get("kextLive").asLong()).isPositive().isEqualTo(json.get("kextAllocations").asLong());
+        assertThat(json.get("kills")).isNotEmpty()
+                .allSatisfy(kill -> assertThat(kill.get("name").asText()).isEqualTo("photoanalysisd"));
+        Matcher panic = PANIC.matcher("\"" + json.get("panic").get("panicString").asText().strip() + "\"");
+        assertThat(panic.matches()).as(json.get("panic").get("panicString").asText()).isTrue();
+        assertThat(json.get("zoneMap").get("largestZone").get("count").asLong()).isEqualTo(Long.parseLong(panic.group(3)));
+        List<String> files = mapper.convertValue(json.get("files"), new TypeReference<List<String>>() { });
+        assertThat(files).hasSize(2).contains(out.resolve("soak.log").toString())
+                .anyMatch(f -> f.endsWith(".panic"));
+        assertThat(files).allMatch(f -> Files.isRegularFile(Path.of(f)));
+    }
+
+    @Test
+    void jsonSummaryOfASoakStoppedByUntilHasNoPanic(@TempDir Path out) throws IOException {
+        Result r = run("soak", "--ram", "256M", "--until", "20k", "--chart", "none", "--json", "--out", out.toString());
+
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.CLEAN);
+        assertThat(json.get("result").asText()).isEqualTo("until");
+        assertThat(json.get("kextLive").asLong()).isEqualTo(20_000);
+        assertThat(json.get("panic").isNull()).isTrue();
+        assertThat(Files.readString(out.resolve("soak.log"))).contains("slowleak: started");
     }
 
     @Test

@@ -100,6 +100,14 @@ public final class Kalloc {
         return size < KALLOC_MAX_PREROUNDED && size >= 0 ? zoneFor(size).elemSize() : AddressSpace.roundPage(size);
     }
 
+    /**
+     * The single wired extent limit of {@code kernel_memory_allocate}: a large kalloc whose page
+     * rounded size is above it fails with {@code KERN_RESOURCE_SHORTAGE}: max(2 GiB, physmem/64).
+     */
+    public long wiredExtentLimit() {
+        return wiredExtentLimit;
+    }
+
     public Zone zone(int index) {
         return zones[index];
     }
