@@ -37,6 +37,7 @@ import java.util.concurrent.Callable;
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
                 "0:the process was traced",
+                "1:internal error of the harness",
                 "2:usage error (no such process, bad option value)",
                 "6:the browser started with --chromium crashed (its crash report is printed first)"})
 public final class PortTracerCommand implements Callable<Integer> {

@@ -35,6 +35,7 @@ import java.util.concurrent.Callable;
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
                 "0:the census was printed",
+                "1:internal error of the harness",
                 "2:usage error (bad option value)",
                 "6:the browser started with --chromium crashed (its crash report is printed before the census)"})
 public final class PortsCommand implements Callable<Integer> {
