@@ -55,8 +55,28 @@ public final class KextHarnessCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine(new PrintWriter(System.out, true, StandardCharsets.UTF_8),
-                new PrintWriter(System.err, true, StandardCharsets.UTF_8), Terminal.ansi()).execute(args));
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        CommandLine cl = commandLine(new PrintWriter(System.out, true, StandardCharsets.UTF_8), err, Terminal.ansi());
+        System.exit(execute(cl, args, err));
+    }
+
+    /**
+     * Runs {@code cl}, turning what picocli lets through into one line on {@code err}: picocli hands
+     * only Exceptions to {@link InternalErrors}, so an Error (the heap running out, or a KernelPanic
+     * that escaped a command's verdict) would otherwise end in a stack trace.
+     */
+    static int execute(CommandLine cl, String[] args, PrintWriter err) {
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            err.println("kext-harness: the Java heap ran out; give it more with KEXT_HARNESS_JAVA_OPTS=-Xmx4g "
+                    + "(the launcher's default is -Xmx1536m)");
+            err.flush();
+            return ExitCodes.SOFTWARE;
+        } catch (Error e) {
+            new InternalErrors().report(err, cl.getCommandSpec().qualifiedName(), e);
+            return ExitCodes.SOFTWARE;
+        }
     }
 
     /** The command line, writing to {@code out} and {@code err}; colours only if {@code ansi} says so. */
@@ -163,8 +183,12 @@ public final class KextHarnessCli implements Runnable {
     static final class InternalErrors implements IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(Exception ex, CommandLine cl, ParseResult parseResult) {
-            PrintWriter err = cl.getErr();
-            err.println(cl.getCommandSpec().qualifiedName() + ": internal error: " + ex.getClass().getSimpleName()
+            report(cl.getErr(), cl.getCommandSpec().qualifiedName(), ex);
+            return ExitCodes.SOFTWARE;
+        }
+
+        void report(PrintWriter err, String command, Throwable ex) {
+            err.println(command + ": internal error: " + ex.getClass().getSimpleName()
                     + ": " + firstLine(String.valueOf(ex.getMessage())));
             if (System.getenv("KEXT_HARNESS_DEBUG") != null) {
                 ex.printStackTrace(err);
@@ -173,7 +197,6 @@ public final class KextHarnessCli implements Runnable {
                         + "report it.");
             }
             err.flush();
-            return ExitCodes.SOFTWARE;
         }
     }
 
