@@ -64,6 +64,51 @@ class BenchmarkWorkloadTest {
     }
 
     @Test
+    void kextRingRunsThroughTheLinkedKpiAndUnloadsClean() {
+        for (String config : new String[]{"tracked", "findingsOff", "untracked"}) {
+            runKextRing(config);
+        }
+    }
+
+    private static void runKextRing(String config) {
+        KextKallocBenchmark.KextRing state = new KextKallocBenchmark.KextRing();
+        state.config = config;
+        state.load();
+        assertThat(state.kernel.config().findings()).isEqualTo(config.equals("tracked"));
+        int[] sizes = KallocBenchmark.sizeSequence();
+        int calls = STEPS / KextKallocBenchmark.PAIRS;
+        for (int call = 0; call < calls; call++) {
+            int size = state.ring.nextSize();
+            assertThat(size).isEqualTo(sizes[(KallocBenchmark.LIVE + call * KextKallocBenchmark.PAIRS)
+                    & (KallocBenchmark.SEQUENCE_LENGTH - 1)]);
+            long addr = state.ring.run(KextKallocBenchmark.PAIRS);
+            assertThat(addr).isNotZero();
+        }
+        long[] blocks = new long[KallocBenchmark.LIVE];
+        for (int slot = 0; slot < blocks.length; slot++) {
+            blocks[slot] = state.ring.block(slot);
+        }
+        assertThat(distinct(blocks)).isEqualTo(KallocBenchmark.LIVE);
+        // Each block is the kext's, in the bucket of the size the ring asked for, from its own call sites.
+        int cursor = KallocBenchmark.LIVE + calls * KextKallocBenchmark.PAIRS;
+        for (int back = 1; back <= KallocBenchmark.LIVE; back++) {
+            int slot = (cursor - back) & (KallocBenchmark.LIVE - 1);
+            int size = sizes[(cursor - back) & (KallocBenchmark.SEQUENCE_LENGTH - 1)];
+            assertThat(state.kernel.kalloc().kallocSize(blocks[slot])).isEqualTo(state.kernel.kalloc().bucketSize(size));
+        }
+        assertThat(state.kernel.snapshot().kext(state.kext.loadTag()).groups())
+                .isNotEmpty()
+                .allSatisfy(g -> assertThat(g.site().bundleId()).isEqualTo("dev.kextharness.bench.ring"));
+        assertThat(state.kernel.ledger().counting()).isEqualTo(!config.equals("untracked"));
+        if (!config.equals("untracked")) {
+            assertThat(state.kernel.ledger().liveCountOfKext(state.kext.loadTag())).isEqualTo(KallocBenchmark.LIVE);
+        }
+        LeakReport verdict = state.unloadChecked(); // throws on a panic, a finding, a wrong live count or a leak
+        assertThat(verdict.bundleId()).isEqualTo("dev.kextharness.bench.ring");
+        assertThat(state.kernel.snapshot().kext(state.kext.loadTag()).isEmpty()).isTrue();
+    }
+
+    @Test
     void rawFreeListHandsOutEachSlotOnceAndReusesFreedOnes() {
         KallocBenchmark.RawRing ring = new KallocBenchmark.RawRing();
         ring.fill();

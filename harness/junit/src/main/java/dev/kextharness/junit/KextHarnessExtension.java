@@ -9,6 +9,7 @@ import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
 import dev.kextharness.kernel.panic.KernelPanic;
 import dev.kextharness.kpi.KextBundle;
+import org.junit.jupiter.api.MediaType;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
@@ -26,6 +27,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -42,7 +47,7 @@ import java.util.Set;
  * unloaded and what it left behind is judged. Under {@link LeakPolicy#FAIL} (the default) a leak
  * fails the test with the leak report as its message; if the test had already failed, its own
  * failure stays primary and the leak is attached to it as suppressed. Leak reports and panic logs
- * are published as report entries. {@link FailNth} and {@link FailEachAllocation} inject allocation
+ * are published as report entries and as files. {@link FailNth} and {@link FailEachAllocation} inject allocation
  * failures; {@link ExpectLeak} and {@link ExpectPanic} state expected outcomes.
  *
  * <p>Register it with {@link KextTest}, or programmatically with {@link #builder()} and
@@ -61,6 +66,11 @@ public final class KextHarnessExtension
     static final String LEAK_ENTRY = "kextharness.leak";
     static final String LEAK_JSON_ENTRY = "kextharness.leak.json";
     static final String PANIC_ENTRY = "kextharness.panicLog";
+    /** Published, with the reason, instead of a file the test run could not take. */
+    static final String FILE_NOT_PUBLISHED_ENTRY = "kextharness.fileNotPublished";
+
+    /** XNU's panic file name: {@code Kernel-2020-08-06-032109.panic}, local time when it was written. */
+    private static final DateTimeFormatter PANIC_FILE = DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmmss");
 
     /** What the builder set; beats annotations and configuration parameters. */
     private final HarnessSettings overrides;
@@ -237,6 +247,8 @@ public final class KextHarnessExtension
         KernelPanic panic = kernel.panic();
         if (panic != null) {
             context.publishReportEntry(PANIC_ENTRY, panic.panicLog());
+            publishFile(context, "Kernel-" + PANIC_FILE.format(LocalDateTime.now()) + ".panic",
+                    MediaType.TEXT_PLAIN_UTF_8, panic.panicLog());
         }
         if (test.expectPanic() != null) {
             judgeExpectedPanic(test.expectPanic(), panic, failures);
@@ -346,6 +358,21 @@ public final class KextHarnessExtension
     private static void publish(ExtensionContext context, LeakReport report) {
         context.publishReportEntry(LEAK_ENTRY, report.render());
         context.publishReportEntry(LEAK_JSON_ENTRY, report.toJson());
+        publishFile(context, report.bundleId() + "-leak.txt", MediaType.TEXT_PLAIN_UTF_8, report.render());
+        publishFile(context, report.bundleId() + "-leak.json", MediaType.APPLICATION_JSON, report.toJson());
+    }
+
+    /**
+     * The file beside the report entry that carries the same text. A run that takes no files
+     * (EngineTestKit without an output directory, an output directory it cannot write) still has
+     * the entry, so the verdict stands and another entry says why the file is missing.
+     */
+    private static void publishFile(ExtensionContext context, String name, MediaType type, String content) {
+        try {
+            context.publishFile(name, type, path -> Files.writeString(path, content, StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            context.publishReportEntry(FILE_NOT_PUBLISHED_ENTRY, name + ": " + e);
+        }
     }
 
     static String bundleId(Class<?> kextClass) {

@@ -10,14 +10,20 @@ import dev.kextharness.kernel.panic.KernelPanic;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
+import org.junit.platform.engine.reporting.FileEntry;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.Event;
 
+import java.util.List;
 import java.util.Map;
 
+import static dev.kextharness.junit.Fixtures.content;
 import static dev.kextharness.junit.Fixtures.failures;
+import static dev.kextharness.junit.Fixtures.fileName;
+import static dev.kextharness.junit.Fixtures.files;
 import static dev.kextharness.junit.Fixtures.reportValues;
 import static dev.kextharness.junit.Fixtures.run;
+import static dev.kextharness.junit.Fixtures.runWithoutOutputDirectory;
 import static dev.kextharness.junit.Fixtures.throwable;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.testkit.engine.EventConditions.event;
@@ -35,6 +41,7 @@ class KextHarnessExtensionTest {
 
         results.testEvents().assertStatistics(stats -> stats.started(1).succeeded(1).failed(0));
         assertThat(reportValues(results, KextHarnessExtension.LEAK_ENTRY)).isEmpty();
+        assertThat(files(results)).isEmpty();
     }
 
     @Test
@@ -49,6 +56,53 @@ class KextHarnessExtensionTest {
                 .allSatisfy(report -> assertThat(report).startsWith("KEXT LEAK: dev.kextharness.fixture.leaky"));
         assertThat(reportValues(results, KextHarnessExtension.LEAK_JSON_ENTRY))
                 .allSatisfy(json -> assertThat(json).contains("\"kext\" : \"dev.kextharness.fixture.leaky\""));
+    }
+
+    @Test
+    void leakReportIsPublishedAsTextAndJsonFilesNamedForTheKext() {
+        EngineExecutionResults results = run(LeakingFixture.class);
+
+        List<FileEntry> files = files(results);
+        assertThat(files).extracting(Fixtures::fileName).containsExactlyInAnyOrder(
+                "dev.kextharness.fixture.leaky-leak.txt", "dev.kextharness.fixture.leaky-leak.json",
+                "dev.kextharness.fixture.leaky-leak.txt", "dev.kextharness.fixture.leaky-leak.json");
+        List<FileEntry> text = files.stream().filter(f -> fileName(f).endsWith(".txt")).toList();
+        List<FileEntry> json = files.stream().filter(f -> fileName(f).endsWith(".json")).toList();
+        assertThat(text).allSatisfy(f -> assertThat(f.getMediaType()).hasValueSatisfying(
+                type -> assertThat(type).startsWith("text/plain")));
+        assertThat(json).allSatisfy(f -> assertThat(f.getMediaType()).hasValueSatisfying(
+                type -> assertThat(type).startsWith("application/json")));
+        // Each file holds exactly what its report entry holds.
+        assertThat(text).extracting(Fixtures::content)
+                .containsExactlyInAnyOrderElementsOf(reportValues(results, KextHarnessExtension.LEAK_ENTRY));
+        assertThat(json).extracting(Fixtures::content)
+                .containsExactlyInAnyOrderElementsOf(reportValues(results, KextHarnessExtension.LEAK_JSON_ENTRY));
+    }
+
+    @Test
+    void panicLogIsPublishedAsAKernelPanicFile() {
+        EngineExecutionResults results = run(ExpectationFixture.class);
+
+        List<FileEntry> panics = files(results).stream().filter(f -> fileName(f).endsWith(".panic")).toList();
+        assertThat(panics).isNotEmpty().allSatisfy(f -> {
+            assertThat(fileName(f)).matches("Kernel-\\d{4}-\\d{2}-\\d{2}-\\d{6}\\.panic");
+            assertThat(content(f)).contains("panic(");
+        });
+        assertThat(panics).extracting(Fixtures::content)
+                .containsExactlyInAnyOrderElementsOf(reportValues(results, KextHarnessExtension.PANIC_ENTRY));
+    }
+
+    @Test
+    void runWithoutAnOutputDirectoryKeepsTheVerdictAndSaysWhichFilesAreMissing() {
+        EngineExecutionResults results = runWithoutOutputDirectory(LeakingFixture.class);
+
+        results.testEvents().assertThatEvents().haveExactly(1, event(test("leaks"),
+                finishedWithFailure(instanceOf(KextLeakError.class))));
+        assertThat(files(results)).isEmpty();
+        assertThat(reportValues(results, KextHarnessExtension.LEAK_ENTRY)).hasSize(2);
+        assertThat(reportValues(results, KextHarnessExtension.FILE_NOT_PUBLISHED_ENTRY)).hasSize(4)
+                .anySatisfy(v -> assertThat(v).startsWith("dev.kextharness.fixture.leaky-leak.txt: ")
+                        .contains("Writing outputs is disabled"));
     }
 
     @Test
