@@ -101,14 +101,14 @@ class OSAtomicKpiTest {
 
     @Test
     void aWildPointerPageFaultsAndAnOverrunIsStoppedAsMemAccessIs() {
-        KernelPanic fault = catchThrowableOfType(() -> atomics.increment64(0), KernelPanic.class);
+        KernelPanic fault = catchThrowableOfType(KernelPanic.class, () -> atomics.increment64(0));
         assertThat(fault.panicString()).startsWith("Kernel trap at ").contains("type 14=page fault")
                 .contains("CR2: 0x0000000000000000");
 
         Kernel other = Kernel.boot(KernelConfig.defaults().withLeakPolicy(LeakPolicy.XNU));
         Atomics onOther = other.kexts().load(AtomicCounterKext.class).service(Atomics.class);
         long counter = onOther.newCounter();
-        KernelPanic overrun = catchThrowableOfType(() -> onOther.increment64(counter + 12), KernelPanic.class);
+        KernelPanic overrun = catchThrowableOfType(KernelPanic.class, () -> onOther.increment64(counter + 12));
         assertThat(overrun.getMessage()).contains("write of 8 bytes at", "runs 4 bytes past the end of the 16-byte element",
                 "XNU has no such check");
     }
