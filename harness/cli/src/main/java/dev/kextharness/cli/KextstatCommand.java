@@ -1,64 +1,42 @@
 package dev.kextharness.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.report.KextRow;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-
-import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
 /** {@code kextstat}: the loaded kexts in kextstat's layout, after loading the given kexts. */
 @Command(name = "kextstat", mixinStandardHelpOptions = true,
         description = "Print the loaded kexts in kextstat's layout (kext_tools), after loading the kexts given with "
                 + "--load.")
-final class KextstatCommand implements Callable<Integer> {
-
-    @Spec
-    private CommandSpec spec;
-
-    @Option(names = "--json", description = "Print the kexts as JSON instead.")
-    private boolean json;
-
-    @Mixin
-    private KextsToLoad kexts;
-
-    @Mixin
-    private KernelOptions kernelOptions;
+final class KextstatCommand extends KernelReportCommand {
 
     @Override
-    public Integer call() {
-        Kernel kernel = kernelOptions.boot();
-        PrintWriter out = spec.commandLine().getOut();
-        int status = kexts.loadInto(kernel, spec.commandLine().getErr());
-        if (json) {
-            ArrayNode rows = RunReport.JSON.createArrayNode();
-            for (KextRow row : kernel.kexts().kextstatRows()) {
-                if (row.index() == 0) {
-                    continue; // kextstat never lists the kernel
-                }
-                ObjectNode n = rows.addObject();
-                n.put("index", row.index());
-                n.put("refs", row.refs());
-                n.put("address", "0x" + Long.toHexString(row.address()));
-                n.put("size", row.size());
-                n.put("wired", row.wired());
-                n.put("bundleId", row.bundleId());
-                n.put("version", row.version());
-                n.put("uuid", row.uuid());
-                ArrayNode linked = n.putArray("linkedAgainst");
-                row.linkedAgainst().forEach(linked::add);
+    String text(Kernel kernel) {
+        return kernel.kextstat();
+    }
+
+    @Override
+    JsonNode json(Kernel kernel) {
+        ArrayNode rows = RunReport.JSON.createArrayNode();
+        for (KextRow row : kernel.kexts().kextstatRows()) {
+            if (row.index() == 0) {
+                continue; // kextstat never lists the kernel
             }
-            out.println(RunReport.write(RunReport.JSON.createObjectNode().set("kexts", rows)));
-        } else {
-            out.print(kernel.kextstat());
+            ObjectNode n = rows.addObject();
+            n.put("index", row.index());
+            n.put("refs", row.refs());
+            n.put("address", "0x" + Long.toHexString(row.address()));
+            n.put("size", row.size());
+            n.put("wired", row.wired());
+            n.put("bundleId", row.bundleId());
+            n.put("version", row.version());
+            n.put("uuid", row.uuid());
+            ArrayNode linked = n.putArray("linkedAgainst");
+            row.linkedAgainst().forEach(linked::add);
         }
-        out.flush();
-        return status;
+        return RunReport.JSON.createObjectNode().set("kexts", rows);
     }
 }

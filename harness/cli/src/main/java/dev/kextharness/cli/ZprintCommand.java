@@ -1,27 +1,19 @@
 package dev.kextharness.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.report.ZoneRow;
 import dev.kextharness.kernel.report.ZprintOptions;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
-import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
 /** {@code zprint}: Catalina's zone table, as the kernel renders it, after loading the given kexts. */
 @Command(name = "zprint", mixinStandardHelpOptions = true,
         description = "Print the kernel's zones in Catalina zprint's layout (system_cmds-854), with the wired memory "
                 + "each kext holds, after loading the kexts given with --load.")
-final class ZprintCommand implements Callable<Integer> {
-
-    @Spec
-    private CommandSpec spec;
+final class ZprintCommand extends KernelReportCommand {
 
     @Option(names = "-w", description = "Show wasted memory for each zone (frag size, free size).")
     private boolean wasted;
@@ -42,34 +34,25 @@ final class ZprintCommand implements Callable<Integer> {
             description = "Only zones (and wired-memory sites) whose name contains this, case-sensitively.")
     private String name;
 
-    @Option(names = "--json", description = "Print the zones as JSON instead.")
-    private boolean json;
-
-    @Mixin
-    private KextsToLoad kexts;
-
-    @Mixin
-    private KernelOptions kernelOptions;
+    private ZprintOptions options() {
+        return ZprintOptions.defaults().withWasted(wasted).withSortByWaste(sortByWaste)
+                .withHideHeaders(hideHeaders).withTotals(totals).withWiredReport(!noWiredReport).withNameFilter(name);
+    }
 
     @Override
-    public Integer call() {
-        Kernel kernel = kernelOptions.boot();
-        PrintWriter out = spec.commandLine().getOut();
-        int status = kexts.loadInto(kernel, spec.commandLine().getErr());
-        ZprintOptions options = ZprintOptions.defaults().withWasted(wasted).withSortByWaste(sortByWaste)
-                .withHideHeaders(hideHeaders).withTotals(totals).withWiredReport(!noWiredReport).withNameFilter(name);
-        if (json) {
-            ArrayNode zones = RunReport.JSON.createArrayNode();
-            for (ZoneRow zone : kernel.zoneRows()) {
-                if (options.matches(zone.name())) {
-                    zones.addPOJO(zone);
-                }
+    String text(Kernel kernel) {
+        return kernel.zprint(options());
+    }
+
+    @Override
+    JsonNode json(Kernel kernel) {
+        ZprintOptions options = options();
+        ArrayNode zones = RunReport.JSON.createArrayNode();
+        for (ZoneRow zone : kernel.zoneRows()) {
+            if (options.matches(zone.name())) {
+                zones.addPOJO(zone);
             }
-            out.println(RunReport.write(RunReport.JSON.createObjectNode().set("zones", zones)));
-        } else {
-            out.print(kernel.zprint(options));
         }
-        out.flush();
-        return status;
+        return RunReport.JSON.createObjectNode().set("zones", zones);
     }
 }
