@@ -12,6 +12,7 @@ import static dev.kextharness.kpi.KernReturn.KERN_INVALID_RIGHT;
 import static dev.kextharness.kpi.KernReturn.KERN_INVALID_TASK;
 import static dev.kextharness.kpi.KernReturn.KERN_INVALID_VALUE;
 import static dev.kextharness.kpi.KernReturn.KERN_NAME_EXISTS;
+import static dev.kextharness.kpi.KernReturn.KERN_NOT_IN_SET;
 import static dev.kextharness.kpi.KernReturn.KERN_NO_SPACE;
 import static dev.kextharness.kpi.KernReturn.KERN_RIGHT_EXISTS;
 import static dev.kextharness.kpi.KernReturn.KERN_SUCCESS;
@@ -22,6 +23,7 @@ import static dev.kextharness.kpi.MachPort.MACH_MSG_TYPE_MOVE_RECEIVE;
 import static dev.kextharness.kpi.MachPort.MACH_MSG_TYPE_MOVE_SEND;
 import static dev.kextharness.kpi.MachPort.MACH_MSG_TYPE_MOVE_SEND_ONCE;
 import static dev.kextharness.kpi.MachPort.MACH_PORT_DEAD;
+import static dev.kextharness.kpi.MachPort.MACH_PORT_NULL;
 import static dev.kextharness.kpi.MachPort.MACH_PORT_RIGHT_DEAD_NAME;
 import static dev.kextharness.kpi.MachPort.MACH_PORT_RIGHT_NUMBER;
 import static dev.kextharness.kpi.MachPort.MACH_PORT_RIGHT_PORT_SET;
@@ -446,6 +448,76 @@ public final class Ipc {
     }
 
     /**
+     * {@code mach_port_move_member}: puts the receive right {@code member} into the port set
+     * {@code after}, taking it out of any set it was in; with {@code after} MACH_PORT_NULL, only
+     * takes it out (KERN_NOT_IN_SET if it was in none). A member of NULL or DEAD, or an
+     * {@code after} of DEAD, is KERN_INVALID_RIGHT; both names are looked up before their rights
+     * are checked ({@code ipc_object_translate_two}), so an unknown name is KERN_INVALID_NAME even
+     * when the other name holds the wrong right.
+     */
+    public int moveMember(IpcSpace space, int member, int after) {
+        if (!space.active) {
+            return KERN_INVALID_TASK;
+        }
+        if (!MACH_PORT_VALID(member) || after == MACH_PORT_DEAD) {
+            return KERN_INVALID_RIGHT;
+        }
+        int memberIndex = space.lookup(member);
+        int setIndex = after == MACH_PORT_NULL ? 0 : space.lookup(after);
+        if (memberIndex < 0 || setIndex < 0) {
+            return KERN_INVALID_NAME;
+        }
+        if ((IpcSpace.type(space.bits[memberIndex]) & MACH_PORT_TYPE_RECEIVE) == 0) {
+            return KERN_INVALID_RIGHT;
+        }
+        if (after != MACH_PORT_NULL && IpcSpace.type(space.bits[setIndex]) != MACH_PORT_TYPE_PORT_SET) {
+            return KERN_INVALID_RIGHT;
+        }
+        IpcPort port = (IpcPort) space.objects[memberIndex];
+        if (after == MACH_PORT_NULL) {
+            if (port.pset == null) {
+                return KERN_NOT_IN_SET;
+            }
+            leaveSet(port);
+            return KERN_SUCCESS;
+        }
+        leaveSet(port);
+        IpcPortSet pset = (IpcPortSet) space.objects[setIndex];
+        pset.members.add(port);
+        port.pset = pset;
+        return KERN_SUCCESS;
+    }
+
+    /**
+     * {@code mach_port_get_set_status}: the space's names for the receive rights in the port set
+     * {@code name}, in ascending order (xnu sorts them with {@code mach_port_name_cmp}). A name of
+     * NULL or DEAD is KERN_INVALID_RIGHT, an unknown name KERN_INVALID_NAME, a name that is not a
+     * port set KERN_INVALID_RIGHT.
+     */
+    public int getSetStatus(IpcSpace space, int name, int[][] members, int[] membersCnt) {
+        if (!space.active) {
+            return KERN_INVALID_TASK;
+        }
+        if (!MACH_PORT_VALID(name)) {
+            return KERN_INVALID_RIGHT;
+        }
+        int index = space.lookup(name);
+        if (index < 0) {
+            return KERN_INVALID_NAME;
+        }
+        if (IpcSpace.type(space.bits[index]) != MACH_PORT_TYPE_PORT_SET) {
+            return KERN_INVALID_RIGHT;
+        }
+        IpcPortSet pset = (IpcPortSet) space.objects[index];
+        int[] names = pset.members.stream()
+                .mapToInt(port -> space.nameAt(space.reverseLookup(port)))
+                .boxed().sorted(Integer::compareUnsigned).mapToInt(Integer::intValue).toArray();
+        members[0] = names;
+        membersCnt[0] = names.length;
+        return KERN_SUCCESS;
+    }
+
+    /**
      * {@code mach_port_insert_right}: copies the right {@code poly} in from {@code from} (the
      * caller's space) as {@code polyPoly} says, then gives it to {@code target} under {@code name}.
      * A bad disposition or a target name of NULL/DEAD is KERN_INVALID_VALUE; a caller without the
@@ -778,6 +850,8 @@ public final class Ipc {
         Object o = space.objects[index];
         if (o instanceof IpcPortSet pset) {
             pset.active = false;
+            pset.members.forEach(member -> member.pset = null);
+            pset.members.clear();
             space.release(index);
             byAddress.remove(pset.address());
             return;
@@ -821,12 +895,21 @@ public final class Ipc {
         }
         port.active = false;
         port.receiver = null;
+        leaveSet(port);
         MachMessage m;
         while ((m = port.messages.poll()) != null) {
             m.rights().forEach(this::destroyRight);
         }
         if (port.kobject != null) {
             release(port); // the kernel object's reference
+        }
+    }
+
+    /** Takes the port out of the port set it is in, if any ({@code ipc_pset_remove_from_all}). */
+    private static void leaveSet(IpcPort port) {
+        if (port.pset != null) {
+            port.pset.members.remove(port);
+            port.pset = null;
         }
     }
 
@@ -902,8 +985,9 @@ public final class Ipc {
                 space.release(index);
                 return new MachMessage.Right(MACH_PORT_TYPE_SEND_ONCE, port);
             }
-            default -> { // MOVE_RECEIVE
+            default -> { // MOVE_RECEIVE: ipc_port_clear_receiver also takes the port out of its set
                 port.receiver = null;
+                leaveSet(port);
                 port.references++;
                 if ((type & MACH_PORT_TYPE_SEND) != 0) {
                     space.bits[index] = bits & ~MACH_PORT_TYPE_RECEIVE;

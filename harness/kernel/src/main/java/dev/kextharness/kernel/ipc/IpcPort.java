@@ -25,6 +25,8 @@ public final class IpcPort {
     int srights;
     int sorights;
     int references = 1;
+    /** The port set whose member the port is, or null (XNU's {@code ip_in_pset}). */
+    IpcPortSet pset;
     final Deque<MachMessage> messages = new ArrayDeque<>();
 
     IpcPort(long address, IpcSpace receiver, Object kobject) {
@@ -65,6 +67,11 @@ public final class IpcPort {
     /** Send rights outstanding ({@code ip_srights}): one per entry holding send, plus those in messages. */
     public int sendRights() {
         return srights;
+    }
+
+    /** The port set the port is a member of, or null. */
+    public IpcPortSet portSet() {
+        return pset;
     }
 
     /** Messages queued and not yet received. */

@@ -196,6 +196,18 @@ public final class UserProcess {
         return s == null ? Ipc.MACH_SEND_INVALID_DEST : kernel.ipc().insertRight(s, name, space(), poly, polyPoly);
     }
 
+    /** {@code mach_port_move_member(task, member, after)}: into the set {@code after}, or out with MACH_PORT_NULL. */
+    public int mach_port_move_member(int task, int member, int after) {
+        IpcSpace s = target(task);
+        return s == null ? Ipc.MACH_SEND_INVALID_DEST : kernel.ipc().moveMember(s, member, after);
+    }
+
+    /** {@code mach_port_get_set_status(task, name, &members, &membersCnt)}: the set's member names, ascending. */
+    public int mach_port_get_set_status(int task, int name, int[][] members, int[] membersCnt) {
+        IpcSpace s = target(task);
+        return s == null ? Ipc.MACH_SEND_INVALID_DEST : kernel.ipc().getSetStatus(s, name, members, membersCnt);
+    }
+
     public int mach_port_names(int task, int[][] names, int[] namesCnt, int[][] types, int[] typesCnt) {
         IpcSpace s = target(task);
         return s == null ? Ipc.MACH_SEND_INVALID_DEST : kernel.ipc().names(s, names, namesCnt, types, typesCnt);
