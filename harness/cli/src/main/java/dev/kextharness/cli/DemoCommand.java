@@ -74,7 +74,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(RunReport.write(json(lessons)));
+            out.println(Json.write(json(lessons)));
         } else {
             Ansi ansi = spec.commandLine().getColorScheme().ansi();
             out.println(ansi.string("@|bold Kext Harness demo|@") + ": " + samples.size() + " sample kext"
@@ -169,7 +169,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static ObjectNode json(List<Lesson> lessons) {
-        ObjectNode root = RunReport.JSON.createObjectNode();
+        ObjectNode root = Json.object();
         ArrayNode array = root.putArray("samples");
         for (Lesson l : lessons) {
             ObjectNode n = array.addObject();

@@ -18,7 +18,7 @@ final class IoAllocCountCommand extends KernelReportCommand {
 
     @Override
     JsonNode json(Kernel kernel) {
-        ObjectNode node = RunReport.JSON.createObjectNode();
+        ObjectNode node = Json.object();
         node.put("instanceAllocation", kernel.iokit().instanceAllocation());
         node.put("containerAllocation", kernel.iokit().containerAllocation());
         node.put("iomallocAllocation", kernel.iokit().iomallocAllocation());

@@ -40,7 +40,7 @@ abstract class KernelReportCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         int status = kexts.loadInto(kernel, spec.commandLine().getErr());
         if (json) {
-            out.println(RunReport.write(json(kernel)));
+            out.println(Json.write(json(kernel)));
         } else {
             out.print(text(kernel));
         }

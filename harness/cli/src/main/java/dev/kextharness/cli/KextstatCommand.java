@@ -20,7 +20,7 @@ final class KextstatCommand extends KernelReportCommand {
 
     @Override
     JsonNode json(Kernel kernel) {
-        ArrayNode rows = RunReport.JSON.createArrayNode();
+        ArrayNode rows = Json.array();
         for (KextRow row : kernel.kexts().kextstatRows()) {
             if (row.index() == 0) {
                 continue; // kextstat never lists the kernel
@@ -37,6 +37,6 @@ final class KextstatCommand extends KernelReportCommand {
             ArrayNode linked = n.putArray("linkedAgainst");
             row.linkedAgainst().forEach(linked::add);
         }
-        return RunReport.JSON.createObjectNode().set("kexts", rows);
+        return Json.object().set("kexts", rows);
     }
 }

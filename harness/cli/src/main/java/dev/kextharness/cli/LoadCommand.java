@@ -57,7 +57,7 @@ final class LoadCommand implements Callable<Integer> {
             if (target.sample() != null) {
                 node.put("rule", target.sample().rule());
             }
-            out.println(RunReport.write(node));
+            out.println(Json.write(node));
         } else {
             print(out, spec.commandLine().getColorScheme().ansi(), run);
         }

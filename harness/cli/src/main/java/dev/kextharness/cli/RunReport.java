@@ -1,9 +1,5 @@
 package dev.kextharness.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kextharness.kernel.report.ZoneRow;
@@ -15,7 +11,6 @@ import java.io.PrintWriter;
 
 /** How a {@link KextRun} is shown: as text for a person, or as JSON for a program. */
 final class RunReport {
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final ZprintOptions ZPRINT = ZprintOptions.defaults();
 
     private RunReport() {
@@ -90,7 +85,7 @@ final class RunReport {
 
     /** The run as a JSON object. */
     static ObjectNode json(KextRun run) {
-        ObjectNode node = JSON.createObjectNode();
+        ObjectNode node = Json.object();
         node.put("kext", run.target().name());
         node.put("class", run.target().className());
         if (run.kext() != null) {
@@ -112,7 +107,7 @@ final class RunReport {
             z.put("curSizeBefore", pair[0] == null ? 0 : pair[0].curSize());
             z.put("curSizeAfter", pair[1].curSize());
         }
-        node.set("report", run.report() == null ? null : parse(run.report().toJson()));
+        node.set("report", run.report() == null ? null : Json.read(run.report().toJson()));
         if (run.panic() != null) {
             ObjectNode panic = node.putObject("panic");
             panic.put("panicString", run.panic().panicString());
@@ -125,19 +120,4 @@ final class RunReport {
         return node;
     }
 
-    static JsonNode parse(String json) {
-        try {
-            return JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("the kernel wrote a report that is not JSON", e);
-        }
-    }
-
-    static String write(JsonNode node) {
-        try {
-            return JSON.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("could not write JSON", e);
-        }
-    }
 }

@@ -75,7 +75,7 @@ final class SizeclassCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<SizeClass> answers = bytes.stream().map(size -> classify(kalloc, size)).toList();
         if (json) {
-            ArrayNode array = RunReport.JSON.createArrayNode();
+            ArrayNode array = Json.array();
             for (SizeClass a : answers) {
                 ObjectNode n = array.addObject();
                 n.put("size", a.size());
@@ -86,7 +86,7 @@ final class SizeclassCommand implements Callable<Integer> {
                 n.put("wastedBytes", a.fails() ? 0 : a.wasted());
                 n.put("kernReturn", a.fails() ? "KERN_RESOURCE_SHORTAGE" : "KERN_SUCCESS");
             }
-            out.println(RunReport.write(array));
+            out.println(Json.write(array));
         } else {
             answers.forEach(a -> out.println(line(a)));
         }

@@ -47,12 +47,12 @@ final class ZprintCommand extends KernelReportCommand {
     @Override
     JsonNode json(Kernel kernel) {
         ZprintOptions options = options();
-        ArrayNode zones = RunReport.JSON.createArrayNode();
+        ArrayNode zones = Json.array();
         for (ZoneRow zone : kernel.zoneRows()) {
             if (options.matches(zone.name())) {
                 zones.addPOJO(zone);
             }
         }
-        return RunReport.JSON.createObjectNode().set("zones", zones);
+        return Json.object().set("zones", zones);
     }
 }

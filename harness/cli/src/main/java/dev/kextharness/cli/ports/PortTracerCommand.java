@@ -3,6 +3,7 @@ package dev.kextharness.cli.ports;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kextharness.cli.ExitCodes;
+import dev.kextharness.cli.Json;
 import dev.kextharness.cli.KernelOptions;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.ipc.Task;
@@ -79,7 +80,7 @@ public final class PortTracerCommand implements Callable<Integer> {
         tool.exit();
         kernel.kextunload(inspector);
         if (json) {
-            ObjectNode root = PortsCommand.JSON.createObjectNode();
+            ObjectNode root = Json.object();
             root.put("pid", report.targetPid());
             root.put("process", report.target());
             root.put("ports", report.names());
@@ -91,7 +92,7 @@ public final class PortTracerCommand implements Callable<Integer> {
             for (PortTracer.Sharing s : report.sharing()) {
                 sharing.addObject().put("pid", s.pid()).put("process", s.process()).put("shared", s.shared());
             }
-            out.println(PortsCommand.write(root));
+            out.println(Json.write(root));
         } else {
             out.print(report.render());
         }

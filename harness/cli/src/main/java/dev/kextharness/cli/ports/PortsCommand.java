@@ -1,10 +1,9 @@
 package dev.kextharness.cli.ports;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kextharness.cli.ExitCodes;
+import dev.kextharness.cli.Json;
 import dev.kextharness.cli.KernelOptions;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.ipc.PortCensus;
@@ -39,7 +38,6 @@ import java.util.concurrent.Callable;
                 "2:usage error (bad option value)",
                 "6:the browser started with --chromium crashed (its crash report is printed before the census)"})
 public final class PortsCommand implements Callable<Integer> {
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Spec
     private CommandSpec spec;
@@ -75,7 +73,7 @@ public final class PortsCommand implements Callable<Integer> {
             rows.sort(Comparator.comparingInt(PortCensus.Row::names).reversed());
         }
         if (json) {
-            ObjectNode root = JSON.createObjectNode();
+            ObjectNode root = Json.object();
             ArrayNode array = root.putArray("processes");
             for (PortCensus.Row r : rows) {
                 ObjectNode n = array.addObject();
@@ -94,7 +92,7 @@ public final class PortsCommand implements Callable<Integer> {
             if (crash != null) {
                 root.put("crashReport", crash.report().render());
             }
-            out.println(write(root));
+            out.println(Json.write(root));
         } else {
             out.print(render(rows));
         }
@@ -112,13 +110,5 @@ public final class PortsCommand implements Callable<Integer> {
                     r.receive(), r.sendOnce(), r.portSets(), r.deadNames(), r.threads()));
         }
         return sb.toString().replace("\r\n", "\n");
-    }
-
-    static String write(Object node) {
-        try {
-            return JSON.writeValueAsString(node);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("could not write JSON", e);
-        }
     }
 }

@@ -1,12 +1,10 @@
 package dev.kextharness.cli.soak;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kextharness.cli.ByteSize;
 import dev.kextharness.cli.ExitCodes;
+import dev.kextharness.cli.Json;
 import dev.kextharness.cli.KernelOptions;
 import dev.kextharness.cli.KextResolver;
 import dev.kextharness.cli.KextTarget;
@@ -66,7 +64,6 @@ import java.util.stream.Collectors;
                 "5:the kext failed to load, or its request method threw"})
 public final class SoakCommand implements Callable<Integer> {
     private static final DateTimeFormatter PANIC_FILE = DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmmss");
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Spec
     private CommandSpec spec;
@@ -171,12 +168,12 @@ public final class SoakCommand implements Callable<Integer> {
             throw usage(e.getMessage());
         } catch (KextLoadException e) {
             if (json) {
-                ObjectNode failed = JSON.createObjectNode();
+                ObjectNode failed = Json.object();
                 failed.put("kext", target.name());
                 failed.put("result", "load-failed");
                 failed.put("message", "the kext did not load: " + firstLine(e.getMessage()));
                 failed.put("exitCode", ExitCodes.LOAD_FAILED);
-                stdout.println(write(failed));
+                stdout.println(Json.write(failed));
                 stdout.flush();
             } else {
                 stdout.println("soak: the kext did not load: " + firstLine(e.getMessage()));
@@ -208,7 +205,7 @@ public final class SoakCommand implements Callable<Integer> {
             case UNTIL, STALLED -> ExitCodes.CLEAN;
         };
         if (json) {
-            stdout.println(write(json(target, config, result, written, status)));
+            stdout.println(Json.write(json(target, config, result, written, status)));
             stdout.flush();
         } else {
             summary(stdout, result, written);
@@ -218,7 +215,7 @@ public final class SoakCommand implements Callable<Integer> {
 
     /** The summary as JSON: what ran, how it ended, the counts, the kills, the panic and the files written. */
     private static ObjectNode json(KextTarget target, SoakConfig config, SoakResult r, List<Path> written, int status) {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.object();
         root.put("kext", target.name());
         root.put("class", target.kext().getName());
         root.put("ramBytes", config.kernel().physicalMemory());
@@ -262,14 +259,6 @@ public final class SoakCommand implements Callable<Integer> {
         ArrayNode files = root.putArray("files");
         written.forEach(path -> files.add(path.toString()));
         return root;
-    }
-
-    private static String write(ObjectNode node) {
-        try {
-            return JSON.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("could not write the soak summary as JSON", e);
-        }
     }
 
     private SoakConfig config() {

@@ -46,11 +46,16 @@ public final class KextKpi {
         kernel.checkAlive();
     }
 
+    /** {@link #enter()} for an allocating call: true if fault injection fails this one (return NULL). */
+    private boolean enterAllocation(int site) {
+        enter();
+        return kernel.faults().shouldFail(site);
+    }
+
     // <sys/malloc.h>
 
     public long _MALLOC(long size, int type, int flags, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.malloc().malloc(size, type, flags, site);
@@ -62,8 +67,7 @@ public final class KextKpi {
     }
 
     public long _MALLOC_ZONE(long size, int type, int flags, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.malloc().mallocZone(size, type, flags, site);
@@ -77,8 +81,7 @@ public final class KextKpi {
     // <libkern/OSMalloc.h>
 
     public long OSMalloc_Tagalloc(String name, int flags, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.osmalloc().tagalloc(name, flags, site);
@@ -90,24 +93,21 @@ public final class KextKpi {
     }
 
     public long OSMalloc(int size, long tag, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.osmalloc().osmalloc(size, tag, true, site);
     }
 
     public long OSMalloc_nowait(int size, long tag, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.osmalloc().osmalloc(size, tag, false, site);
     }
 
     public long OSMalloc_noblock(int size, long tag, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.osmalloc().osmalloc(size, tag, false, site);
@@ -121,16 +121,14 @@ public final class KextKpi {
     // <IOKit/IOLib.h>
 
     public long IOMalloc(long size, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.iokit().ioMalloc(size, site);
     }
 
     public long IOMallocZero(long size, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.iokit().ioMallocZero(size, site);
@@ -142,8 +140,7 @@ public final class KextKpi {
     }
 
     public long IOMallocAligned(long size, long alignment, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.iokit().ioMallocAligned(size, alignment, site);
@@ -155,8 +152,7 @@ public final class KextKpi {
     }
 
     public long IOMallocContiguous(long size, long alignment, long[] physicalAddress, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.iokit().ioMallocContiguous(size, alignment, physicalAddress, site);
@@ -168,8 +164,7 @@ public final class KextKpi {
     }
 
     public long IOMallocPageable(long size, long alignment, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.iokit().ioMallocPageable(size, alignment, site);
@@ -188,16 +183,14 @@ public final class KextKpi {
     // <kern/kalloc.h>
 
     public long kalloc(long size, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.kalloc().kalloc(size, true, site);
     }
 
     public long kalloc_noblock(long size, int site) {
-        enter();
-        if (kernel.faults().shouldFail(site)) {
+        if (enterAllocation(site)) {
             return 0; // an injected failure: NULL
         }
         return kernel.kalloc().kalloc(size, false, site);
