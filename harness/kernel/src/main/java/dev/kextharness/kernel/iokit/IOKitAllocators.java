@@ -20,8 +20,6 @@ import dev.kextharness.kernel.vm.VmMap;
 public final class IOKitAllocators {
     /** {@code sizeof(IOLibPageMallocHeader)} on RELEASE: two words. */
     static final long HEADER = 16;
-    /** {@code page_size - 4 * gIOPageAllocChunkBytes}: from here IOMallocPageable takes whole pages. */
-    static final long PAGEABLE_WHOLE_PAGES = AddressSpace.PAGE_SIZE - 4 * (AddressSpace.PAGE_SIZE / 64);
     /** {@code kIOPageableMapSize}. */
     static final long PAGEABLE_MAP_SIZE = 512L << 20;
 

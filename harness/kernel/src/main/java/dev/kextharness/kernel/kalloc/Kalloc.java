@@ -202,7 +202,7 @@ public final class Kalloc {
             throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
                     "kfree: size %lu > kalloc_largest_allocated %lu", rounded, largestAllocated));
         }
-        VmMap map = kallocMap.inRange(addr) ? kallocMap : kernelMap;
+        VmMap map = mapFor(addr);
         VmMap.Entry entry = map.entryAt(addr);
         if (entry == null || entry.kind != VmMap.Kind.KALLOC) {
             ledger.report(new Finding(Finding.Kind.LARGE_FREE_MISMATCH, ledger.site(site), addr, CFormat.format(
@@ -244,7 +244,7 @@ public final class Kalloc {
             FreeFindings.kfree(ledger, freed.site(), site, addr, freed.requested(), -1, zone.name());
             return zone.elemSize();
         }
-        VmMap map = kallocMap.inRange(addr) ? kallocMap : kernelMap;
+        VmMap map = mapFor(addr);
         VmMap.Entry entry = map.lookup(addr);
         if (entry == null) {
             throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
@@ -272,13 +272,13 @@ public final class Kalloc {
         if (zone != null) {
             return zone.elemSize();
         }
-        VmMap.Entry entry = (kallocMap.inRange(addr) ? kallocMap : kernelMap).entryAt(addr);
+        VmMap.Entry entry = mapFor(addr).entryAt(addr);
         return entry == null ? 0 : entry.size;
     }
 
     /** The live large block that starts at {@code addr}, or null. */
     public VmMap.Entry largeBlock(long addr) {
-        VmMap.Entry entry = (kallocMap.inRange(addr) ? kallocMap : kernelMap).entryAt(addr);
+        VmMap.Entry entry = mapFor(addr).entryAt(addr);
         return entry != null && entry.kind == VmMap.Kind.KALLOC ? entry : null;
     }
 
@@ -313,14 +313,8 @@ public final class Kalloc {
         return element != null && element.live() ? element.aux() : 0;
     }
 
-    /** Visits every live large kalloc block. */
-    public void forEachLarge(java.util.function.Consumer<VmMap.Entry> visitor) {
-        for (VmMap map : new VmMap[]{kallocMap, kernelMap}) {
-            for (VmMap.Entry entry : map.entries()) {
-                if (entry.kind == VmMap.Kind.KALLOC) {
-                    visitor.accept(entry);
-                }
-            }
-        }
+    /** The vm map a large block at {@code addr} lives in: kalloc_map, else kernel_map. */
+    public VmMap mapFor(long addr) {
+        return kallocMap.inRange(addr) ? kallocMap : kernelMap;
     }
 }

@@ -136,20 +136,7 @@ final class ClassInfo {
     }
 
     private void apiDescriptor(String desc) {
-        Type t = Type.getType(desc);
-        List<Type> types = new ArrayList<>();
-        if (t.getSort() == Type.METHOD) {
-            types.addAll(List.of(t.getArgumentTypes()));
-            types.add(t.getReturnType());
-        } else {
-            types.add(t);
-        }
-        for (Type each : types) {
-            Type element = each.getSort() == Type.ARRAY ? each.getElementType() : each;
-            if (element.getSort() == Type.OBJECT) {
-                apiTypes.add(element.getInternalName());
-            }
-        }
+        apiTypes.addAll(LinkChecker.descriptorTypes(desc));
     }
 
     private void member(Kind kind, String owner, String name, String desc, boolean isStatic, String where) {

@@ -115,7 +115,7 @@ final class KextMemory {
             }
             return;
         }
-        VmMap map = kernel.kallocMap().inRange(addr) ? kernel.kallocMap() : kernel.kernelMap();
+        VmMap map = kernel.kalloc().mapFor(addr);
         VmMap.Entry entry = map.lookup(addr);
         if (entry == null || entry.kind == VmMap.Kind.KEXT) {
             throw Traps.pageFault(kernel.panicker(), site, addr);

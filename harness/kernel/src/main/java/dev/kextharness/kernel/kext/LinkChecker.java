@@ -264,7 +264,8 @@ final class LinkChecker {
                 || simple.equals("SubmissionPublisher");
     }
 
-    private static List<String> descriptorTypes(String desc) {
+    /** The classes a field or method descriptor names (array element types included). */
+    static List<String> descriptorTypes(String desc) {
         Type t = Type.getType(desc);
         List<Type> types = new ArrayList<>();
         if (t.getSort() == Type.METHOD) {

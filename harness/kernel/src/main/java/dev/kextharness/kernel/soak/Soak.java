@@ -312,11 +312,7 @@ public final class Soak {
         }
 
         long live() {
-            long total = 0;
-            for (int site : sites()) {
-                total += ledger.liveCount(site);
-            }
-            return total;
+            return ledger.liveCountOfKext(loadTag);
         }
     }
 }

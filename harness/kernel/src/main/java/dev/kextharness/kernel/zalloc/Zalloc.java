@@ -183,12 +183,6 @@ public final class Zalloc {
         return addr;
     }
 
-    /** The aux datum of a live element (an OSMalloc tag), or 0. */
-    public long aux(long addr) {
-        ZoneChunk chunk = map.chunkAt(addr);
-        return chunk == null ? 0 : chunk.aux(elementIndex(chunk, addr));
-    }
-
     public void setAux(long addr, long value) {
         ZoneChunk chunk = map.chunkAt(addr);
         chunk.setAux(elementIndex(chunk, addr), value);
@@ -460,22 +454,6 @@ public final class Zalloc {
         return largest;
     }
 
-    /** Visits every live element, zone by zone. */
-    public void forEachLive(LiveElementVisitor visitor) {
-        for (Zone zone : zones) {
-            for (ZoneChunk chunk : zone.chunks) {
-                if (chunk.freeCount == chunk.capacity()) {
-                    continue;
-                }
-                for (int i = 0; i < chunk.capacity(); i++) {
-                    if (chunk.isAllocated(i)) {
-                        visitor.visit(zone, chunk.address(i), chunk.site(i), chunk.requested(i), chunk.aux(i));
-                    }
-                }
-            }
-        }
-    }
-
     /**
      * Visits the live elements summed per zone and call site: count, requested bytes and the
      * lowest {@code sampleAddresses} addresses. Elements that carry an aux datum (an OSMalloc tag)
@@ -576,7 +554,7 @@ public final class Zalloc {
         void group(Zone zone, int site, long count, long requestedBytes, long[] lowestAddresses);
     }
 
-    /** Receives live elements from {@link #forEachLive}. */
+    /** Receives the live elements {@link #forEachLiveGroup} samples. */
     @FunctionalInterface
     public interface LiveElementVisitor {
         void visit(Zone zone, long address, int site, long requested, long aux);
