@@ -91,6 +91,18 @@ public final class Kernel implements AutoCloseable {
     /** The BSD process whose thread is in the kernel now, for panic logs. */
     private String currentProcess = "kernel_task";
 
+    /** The zone map's capacity for a configuration: from the zsize boot-arg, else from RAM. */
+    private static long zoneMapCapacity(KernelConfig config) {
+        return config.zoneMapSize() > 0
+                ? Zalloc.zoneMapCapacityFor(config.physicalMemory(), config.zoneMapSize())
+                : Zalloc.zoneMapCapacityFor(config.physicalMemory());
+    }
+
+    /** Where a kernel booted with this configuration puts its zone map, kalloc_map and kernel_map. */
+    static AddressSpace.Layout layoutFor(KernelConfig config) {
+        return AddressSpace.layout(zoneMapCapacity(config), Kalloc.kallocMapSize(config.physicalMemory()));
+    }
+
     private Kernel(KernelConfig config) {
         this.config = config;
         long ram = config.physicalMemory();
@@ -101,14 +113,13 @@ public final class Kernel implements AutoCloseable {
         ledger = new Ledger(config.findings());
 
         // vm_mem_bootstrap: the zone map is sized from RAM (or the zsize boot-arg), kalloc_map is 1/32 of RAM.
-        long zoneMapCapacity = config.zoneMapSize() > 0
-                ? Zalloc.zoneMapCapacityFor(ram, config.zoneMapSize())
-                : Zalloc.zoneMapCapacityFor(ram);
-        memory = new SparseMemory(AddressSpace.ZONE_MAP_BASE, AddressSpace.ZONE_MAP_BASE + zoneMapCapacity);
-        kallocMap = new VmMap("kalloc_map", 0xffffff801f8a2d40L, AddressSpace.KALLOC_MAP_BASE,
-                AddressSpace.KALLOC_MAP_BASE + Kalloc.kallocMapSize(ram), Kalloc.kallocMapSize(ram));
-        kernelMap = new VmMap("kernel_map", 0xffffff801f8a2c60L, AddressSpace.KERNEL_MAP_BASE,
-                AddressSpace.KERNEL_MAP_END, AddressSpace.KERNEL_MAP_END - AddressSpace.KERNEL_MAP_BASE);
+        long zoneMapCapacity = zoneMapCapacity(config);
+        AddressSpace.Layout layout = layoutFor(config);
+        memory = new SparseMemory(layout.zoneMapStart(), layout.zoneMapEnd());
+        kallocMap = new VmMap("kalloc_map", 0xffffff801f8a2d40L, layout.kallocMapStart(), layout.kallocMapEnd(),
+                layout.kallocMapEnd() - layout.kallocMapStart());
+        kernelMap = new VmMap("kernel_map", 0xffffff801f8a2c60L, layout.kernelMapStart(), layout.kernelMapEnd(),
+                layout.kernelMapEnd() - layout.kernelMapStart());
 
         // zone_init, then kalloc_init: the 27 kalloc.N zones.
         zalloc = new Zalloc(zoneMapCapacity, memory, ledger, panicker, config.jetsamLimitPercent(), config.bootSeed());

@@ -1,6 +1,7 @@
 package dev.kextharness.kernel;
 
 import dev.kextharness.kernel.kext.LeakPolicy;
+import dev.kextharness.kernel.vm.AddressSpace;
 
 import java.util.Objects;
 
@@ -48,14 +49,39 @@ public final class KernelConfig {
         return DEFAULTS;
     }
 
-    /** Simulated physical memory; the zone map and kalloc_map are sized from it as XNU does. */
+    /**
+     * Simulated physical memory; the zone map and kalloc_map are sized from it as XNU does. A Mac
+     * has from {@link AddressSpace#MIN_PHYSICAL_MEMORY} (256 MiB, with the {@code maxmem}
+     * boot-arg) to {@link AddressSpace#MAX_PHYSICAL_MEMORY} (1.5 TiB, xnu-6153's
+     * {@code K64_MAXMEM} and the largest Mac Pro's RAM).
+     *
+     * @throws IllegalArgumentException outside that range, in one line saying the range
+     */
     public KernelConfig withPhysicalMemory(long bytes) {
-        if (bytes < (256L << 20)) {
-            throw new IllegalArgumentException("physical memory of " + bytes + " bytes is too small: "
-                    + "give at least 256 MiB (XNU needs a 115 MiB zone map)");
+        if (bytes < AddressSpace.MIN_PHYSICAL_MEMORY) {
+            throw new IllegalArgumentException("physical memory of " + describe(bytes) + " is too small: give at least "
+                    + "256 MiB (XNU needs a 115 MiB zone map; Macs that run Catalina have 4 GiB or more, and the "
+                    + "maxmem boot-arg boots them with less)");
+        }
+        if (bytes > AddressSpace.MAX_PHYSICAL_MEMORY) {
+            throw new IllegalArgumentException("physical memory of " + describe(bytes) + " is more than a Mac can have: "
+                    + "give at most 1.5 TiB (1536G; xnu-6153 uses no more, K64_MAXMEM, and the largest Mac Pro has "
+                    + "that much)");
         }
         return new KernelConfig(bytes, zoneMapSize, jetsamLimitPercent, leakPolicy, findings, bootSeed, osVersion,
                 kernelVersion, systemModel, bootArgs, cpus);
+    }
+
+    /** A byte count as a user wrote it: whole TiB, GiB, MiB or KiB where it is one, else bytes. */
+    private static String describe(long bytes) {
+        String[] units = {"TiB", "GiB", "MiB", "KiB"};
+        for (int i = 0; i < units.length; i++) {
+            int shift = 40 - 10 * i;
+            if (bytes > 0 && bytes % (1L << shift) == 0) {
+                return (bytes >> shift) + " " + units[i];
+            }
+        }
+        return bytes + " bytes";
     }
 
     /**

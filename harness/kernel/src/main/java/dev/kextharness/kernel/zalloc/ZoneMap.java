@@ -39,7 +39,7 @@ final class ZoneMap {
     /** {@code CONFIG_ZONE_MAP_MIN}: 115 MiB. */
     static final long ZONE_MAP_MIN = 120586240L;
     /** The largest zone map: what a 256 GiB Mac gets, and all the harness's address layout has room for. */
-    static final long ZONE_MAP_MAX = 64L << 30;
+    static final long ZONE_MAP_MAX = AddressSpace.ZONE_MAP_MAX;
 
     /** {@code zone_map_capacity = physmem/4 x 1.5}, capped at 64 GiB, clamped to [115 MiB, physmem/2]. */
     static long capacityFor(long physicalMemory) {
