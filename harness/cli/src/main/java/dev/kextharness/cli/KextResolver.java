@@ -81,6 +81,15 @@ public final class KextResolver {
         Class<?> type;
         try {
             type = Class.forName(name, false, loader);
+        } catch (ClassFormatError e) {
+            if (classpath != null && Files.isDirectory(classpath)) {
+                // Its class file is there but broken: the kernel's link refuses it, naming the problem (a load failure).
+                return KextTarget.ofJar(name, KextSource.fromDirectory(classpath, name, getClass().getClassLoader()));
+            }
+            if (classpath != null) {
+                return fromJar(classpath, name);
+            }
+            throw usage("kext class '" + name + "' cannot be loaded: " + e);
         } catch (ClassNotFoundException | LinkageError e) {
             throw usage("unknown kext class '" + name + "': not found on "
                     + (classpath != null ? classpath.toString() : "the harness's class path (give --classpath <dir|jar>)"));

@@ -57,7 +57,12 @@ final class KextsToLoad {
                 continue;
             }
             KextRun run = KextRun.of(kernel, target, unload);
-            if (run.verdict() != Verdict.CLEAN) {
+            if (run.verdict() == Verdict.LOAD_FAILED) {
+                // Why, here: loaded alone in a fresh kernel it may well load (a bundle id already taken).
+                err.println(mixee.qualifiedName() + ": " + target.name() + ": " + run.verdict().label() + ": "
+                        + reason(run.failure().getMessage()));
+                status = Math.max(status, run.verdict().exitCode());
+            } else if (run.verdict() != Verdict.CLEAN) {
                 err.println(mixee.qualifiedName() + ": " + target.name() + ": " + run.verdict().label()
                         + " (see: kext-harness load " + target.name().replace(" (twin)", " --twin") + ")");
                 status = Math.max(status, run.verdict().exitCode());
@@ -65,6 +70,12 @@ final class KextsToLoad {
         }
         err.flush();
         return status;
+    }
+
+    /** A load or unload failure's message, its lines indented, without the kernel log it ends with. */
+    private static String reason(String message) {
+        int log = message.indexOf("\nKernel log:");
+        return (log < 0 ? message : message.substring(0, log)).replace("\n", "\n  ");
     }
 
     private static boolean isSample(String kext) {

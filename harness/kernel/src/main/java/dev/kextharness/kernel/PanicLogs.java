@@ -41,8 +41,8 @@ final class PanicLogs {
                 .hibTextBase(AddressSpace.HIB_TEXT_BASE_UNSLID + Kernel.KERNEL_SLIDE)
                 .systemModel(kernel.config().systemModel())
                 .uptimeNanos(kernel.uptimeNanos());
-        if (event.fromKernel()) {
-            b.kernelPanic(event.panicString(), event.file() == null ? "" : event.file(), event.line());
+        if (event.file() != null) {
+            b.kernelPanic(event.panicString(), event.file(), event.line());
         } else {
             b.kextPanic(event.panicString());
         }

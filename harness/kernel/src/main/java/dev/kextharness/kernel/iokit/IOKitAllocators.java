@@ -194,7 +194,7 @@ public final class IOKitAllocators {
         if (entry == null || entry.kind != VmMap.Kind.IOPAGEABLE) {
             // Only IOMallocPageable's memory lies in IOKit's pageable maps; anything else (OSMalloc's
             // pageable kernel_map blocks included) is unknown to IOPageableMapForAddress.
-            throw panicker.kernel("iokit/Kernel/IOLib.cpp", 0, site, "IOPageableMapForAddress: null");
+            throw panicker.kernel("iokit/Kernel/IOLib.cpp", 898, site, "IOPageableMapForAddress: null");
         }
         FreeFindings.pageSize(ledger, "IOFreePageable", site, addr, size, entry.requested, entry.site);
         kernelMap.remove(entry);

@@ -199,7 +199,7 @@ public final class Kalloc {
     private void kfreeLarge(long addr, long size, int site) {
         long rounded = AddressSpace.roundPage(size);
         if (rounded > largestAllocated) {
-            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+            throw panicker.kernel("osfmk/kern/kalloc.c", 868, site, CFormat.format(
                     "kfree: size %lu > kalloc_largest_allocated %lu", rounded, largestAllocated));
         }
         VmMap map = mapFor(addr);
@@ -235,7 +235,7 @@ public final class Kalloc {
      */
     public long kfreeAddr(long addr, int site) {
         if (Long.compareUnsigned(addr, AddressSpace.VM_MIN_KERNEL_AND_KEXT_ADDRESS) < 0) {
-            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+            throw panicker.kernel("osfmk/kern/kalloc.c", 660, site, CFormat.format(
                     "kfree on an address not in the kernel & kext address range! addr: %p\n", addr));
         }
         Zone zone = zalloc.zoneOf(addr);
@@ -247,17 +247,17 @@ public final class Kalloc {
         VmMap map = mapFor(addr);
         VmMap.Entry entry = map.lookup(addr);
         if (entry == null) {
-            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+            throw panicker.kernel("osfmk/kern/kalloc.c", 555, site, CFormat.format(
                     "Attempting to lookup/free an address not allocated via kalloc! (vm_map_lookup_entry() failed map: %p, addr: %p)\n",
                     map.structAddress(), addr));
         }
         if (entry.start != addr) {
-            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+            throw panicker.kernel("osfmk/kern/kalloc.c", 559, site, CFormat.format(
                     "Attempting to lookup/free the middle of a kalloc'ed element! (map: %p, addr: %p, entry: %p)\n",
                     map.structAddress(), addr, map.entryStructAddress(entry)));
         }
         if (entry.kind != VmMap.Kind.KALLOC) {
-            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+            throw panicker.kernel("osfmk/kern/kalloc.c", 563, site, CFormat.format(
                     "Attempting to lookup/free an address not managed by kalloc! (map: %p, addr: %p, entry: %p)\n",
                     map.structAddress(), addr, map.entryStructAddress(entry)));
         }

@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.kext;
 
+import net.bytebuddy.ClassFileVersion;
 import net.bytebuddy.jar.asm.AnnotationVisitor;
 import net.bytebuddy.jar.asm.ClassVisitor;
 import net.bytebuddy.jar.asm.ConstantDynamic;
@@ -71,10 +72,53 @@ final class ClassInfo {
     private ClassInfo() {
     }
 
+    /**
+     * Reads a class file.
+     *
+     * @throws MalformedClassException if it is not a class file, is cut short or is corrupt
+     */
     static ClassInfo parse(byte[] bytes) {
+        checkHeader(bytes);
         ClassInfo info = new ClassInfo();
-        OpenedClassReader.of(bytes).accept(info.new Reader(), 0);
+        try {
+            OpenedClassReader.of(bytes).accept(info.new Reader(), 0);
+        } catch (RuntimeException e) {
+            // ASM trusts the file's own offsets: a truncated file reads past its end, a corrupt one anywhere.
+            throw new MalformedClassException("is truncated or corrupt: reading its " + bytes.length + " bytes failed ("
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+        }
         return info;
+    }
+
+    /** Java 1.0's class file major version; every later release adds one. */
+    private static final int FIRST_MAJOR_VERSION = 45;
+
+    /** The magic number and a version the class reader knows, before the reader trusts anything else. */
+    private static void checkHeader(byte[] bytes) {
+        if (bytes.length < 10) {
+            throw new MalformedClassException("is " + bytes.length + " bytes long, too short for a class file");
+        }
+        int magic = ((bytes[0] & 0xff) << 24) | ((bytes[1] & 0xff) << 16) | ((bytes[2] & 0xff) << 8) | (bytes[3] & 0xff);
+        if (magic != 0xCAFEBABE) {
+            throw new MalformedClassException("is not a class file: it starts with 0x" + String.format("%08x", magic)
+                    + ", not 0xcafebabe");
+        }
+        int major = ((bytes[6] & 0xff) << 8) | (bytes[7] & 0xff);
+        int newest = ClassFileVersion.latest().getMajorVersion();
+        if (major < FIRST_MAJOR_VERSION || major > newest) {
+            throw new MalformedClassException("has class file version " + major + ", which is "
+                    + (major < FIRST_MAJOR_VERSION ? "no Java version (corrupt?)" : "newer than the harness reads (at most "
+                    + newest + ", Java " + (newest - FIRST_MAJOR_VERSION + 1) + "): compile the kext for an older release"));
+        }
+    }
+
+    /** A class file that cannot be read; the message says what is wrong with it. */
+    static final class MalformedClassException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        MalformedClassException(String problem) {
+            super(problem, null, false, false);
+        }
     }
 
     boolean isInterface() {

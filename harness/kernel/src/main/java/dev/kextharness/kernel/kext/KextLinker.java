@@ -213,7 +213,15 @@ public final class KextLinker {
             if (bytes == null) {
                 continue;
             }
-            ClassInfo info = ClassInfo.parse(bytes);
+            ClassInfo info;
+            try {
+                info = ClassInfo.parse(bytes);
+            } catch (ClassInfo.MalformedClassException e) {
+                ClassInfo kext = reach.get(root);
+                return invalid(source, kext == null ? null : kext.bundle, "its class file " + name + ".class (class "
+                        + KextSource.binaryName(name) + ", from " + source.description() + ") " + e.getMessage()
+                        + ". Rebuild the kext; nothing of it was loaded", KextReturn.VALIDATION);
+            }
             reach.put(name, info);
             original.put(name, bytes);
             queue.addAll(info.namedTypes);

@@ -1,6 +1,7 @@
 package dev.kextharness.kernel.kext;
 
 import static dev.kextharness.kernel.kext.KextMessages.describe;
+import static dev.kextharness.kernel.kext.KextMessages.duplicateBundleId;
 import static dev.kextharness.kernel.kext.KextMessages.failedToLoad;
 import static dev.kextharness.kernel.kext.KextMessages.failedToUnload;
 import static dev.kextharness.kernel.kext.KextMessages.kernReturn;
@@ -20,6 +21,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -100,14 +102,25 @@ public final class KextManager {
 
         LoadedKext existing = find(id);
         if (existing != null) {
-            if (existing.kextClassName().equals(image.kextClassName) && existing.version().equals(image.bundle.version())) {
-                return existing; // XNU: "Kext %s is already loaded." and success
+            // OSKext::registerIdentifier refuses the new copy, saying how it differs from the loaded one.
+            String version = image.bundle.version();
+            boolean sameExecutable = existing.kextClassName().equals(image.kextClassName);
+            if (sameExecutable && existing.version().equals(version)) {
+                log("Refusing new kext %s, v%s: a loaded copy is already present (same version and executable).",
+                        id, version);
+                return existing; // then "Kext %s is already loaded." (debug level) and success
             }
+            String refusal = !existing.version().equals(version)
+                    ? String.format(Locale.ROOT, "Refusing new kext %s, v%s: already have loaded v%s.", id, version,
+                            existing.version())
+                    : String.format(Locale.ROOT, "Refusing new kext %s, v%s: a loaded copy with a different executable "
+                            + "UUID is already present.", id, version);
+            log(refusal);
+            // kextload echoes the kernel's line with the "(kernel) " prefix.
             throw new KextLoadException(id, KextReturn.LOADED_VERSION_DIFFERS,
-                    failedToLoad(id, KextReturn.LOADED_VERSION_DIFFERS) + "\nA kext with bundle identifier " + id
-                            + " is already loaded: " + existing + " from " + existing.kextClassName()
-                            + ". Bundle identifiers are unique in a kernel; unload it first or give the new kext its own.",
-                    List.of(), null);
+                    failedToLoad(id, KextReturn.LOADED_VERSION_DIFFERS) + "\n(kernel) " + refusal + "\n"
+                            + duplicateBundleId(id, image.kextClassName, version, existing) + logSection(logStart),
+                    since(logStart), null);
         }
 
         List<LoadedKext> dependencies = resolveDependencies(id, image.bundle.dependencies(), logStart);
@@ -208,9 +221,7 @@ public final class KextManager {
         logLoadFailure(id, KextReturn.START_STOP_ERROR);
         // XNU removes a kext whose start failed at once, without calling its stop routine.
         lastUnloaded = event(kext);
-        log("Kext %s unloading.", id);
-        loaded.remove(kext);
-        kext.unloaded();
+        removeExecutable(kext);
 
         String why = thrown == null
                 ? "Its start routine returned " + kernReturn(result) + "."
@@ -263,10 +274,23 @@ public final class KextManager {
         if (kext.isStarted()) {
             stop(kext, logStart);
         }
+        removeExecutable(kext);
+        kernel.judgeUnload(kext, false);
+    }
+
+    /**
+     * The end of {@code OSKext::unload} and {@code removeKext}, after stop (or a failed start): the
+     * linked executable is unwired and unmapped (x86_64 maps kexts, {@code VM_MAPPED_KEXTS}) and the
+     * kext leaves the loaded list and the identifier table.
+     */
+    private void removeExecutable(LoadedKext kext) {
+        String id = kext.bundleId();
         log("Kext %s unloading.", id);
         loaded.remove(kext);
         kext.unloaded();
-        kernel.judgeUnload(kext, false);
+        log("Kext %s unwiring and unmapping linked executable.", id);
+        log("Kext %s unloaded.", id);
+        log("Removing kext %s.", id);
     }
 
     private void stop(LoadedKext kext, int logStart) {

@@ -47,6 +47,16 @@ final class KextMessages {
         return "Failed to unload " + id + " - " + KextReturn.text(result) + ".";
     }
 
+    /** Why a kext whose bundle identifier is taken was refused, and what to do. */
+    static String duplicateBundleId(String id, String kextClassName, String version, LoadedKext existing) {
+        String taker = existing.kextClassName().equals(kextClassName)
+                ? "copy of the same class at version " + existing.version()
+                : "kext " + existing.kextClassName() + " (version " + existing.version() + ")";
+        return kextClassName + " (version " + version + ") has bundle identifier " + id + ", already taken by the "
+                + "loaded " + taker + ", load tag " + existing.loadTag() + ". A kernel holds one kext per bundle "
+                + "identifier, as XNU does: unload the loaded one first, or give this kext its own @KextBundle(id).";
+    }
+
     static String names(List<LoadedKext> kexts) {
         List<String> out = new ArrayList<>();
         kexts.forEach(k -> out.add(k.bundleId() + " (load tag " + k.loadTag() + ")"));

@@ -106,6 +106,40 @@ public final class KextSource {
         return new KextSource(kextClassName, parent, scope, new JarKey(jar, kextClassName, parent), "jar " + jar);
     }
 
+    /**
+     * A kext in a class directory, for when its class cannot be loaded to call {@link #of} (a
+     * corrupt class file, say): every class under the directory the kext class reaches is the
+     * kext's; anything else resolves through {@code parent}.
+     */
+    public static KextSource fromDirectory(Path directory, String kextClassName, ClassLoader parent) {
+        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(kextClassName, "kextClassName");
+        Objects.requireNonNull(parent, "parent");
+        Path root = directory.toAbsolutePath().normalize();
+        Scope scope = new Scope() {
+            @Override
+            public byte[] bytes(String internalName) {
+                Path file = root.resolve(internalName + ".class");
+                try {
+                    return Files.isRegularFile(file) ? Files.readAllBytes(file) : null;
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot read class file " + file + ": " + e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public boolean inCodeBase(String internalName) {
+                return Files.isRegularFile(root.resolve(internalName + ".class"));
+            }
+        };
+        return new KextSource(kextClassName, parent, scope, new DirectoryKey(root, kextClassName, parent),
+                "directory " + root);
+    }
+
+    /** A directory source's identity for the link cache (a directory is read once per JVM). */
+    private record DirectoryKey(Path root, String kextClassName, ClassLoader parent) {
+    }
+
     private static Map<String, byte[]> readJar(Path jar) {
         Map<String, byte[]> classes = new HashMap<>();
         try (JarFile file = new JarFile(jar.toFile())) {
@@ -136,6 +170,11 @@ public final class KextSource {
     @Override
     public String toString() {
         return kextClassName + " from " + description;
+    }
+
+    /** Where the kext's classes come from: {@code class path entry <url>} or {@code jar <path>}. */
+    String description() {
+        return description;
     }
 
     ClassLoader parent() {

@@ -42,7 +42,7 @@ public final class BsdMalloc {
     /** {@code _MALLOC(size, type, flags)}. */
     public long malloc(long size, int type, int flags, int site) {
         if (type < 0 || type >= M_LAST) {
-            throw panicker.kernel("bsd/kern/kern_malloc.c", 0, site, "_malloc TYPE");
+            throw panicker.kernel("bsd/kern/kern_malloc.c", 585, site, "_malloc TYPE");
         }
         if (size == 0) {
             return 0;
@@ -53,7 +53,7 @@ public final class BsdMalloc {
             if (!canBlock || (flags & M_NULL) != 0) {
                 return 0;
             }
-            throw panicker.kernel("bsd/kern/kern_malloc.c", 0, site,
+            throw panicker.kernel("bsd/kern/kern_malloc.c", 615, site,
                     CFormat.format("_MALLOC: kalloc returned NULL (potential leak), size %llu", size));
         }
         if ((flags & M_ZERO) != 0) {
@@ -65,7 +65,7 @@ public final class BsdMalloc {
     /** {@code _FREE(addr, type)}: NULL is a no-op. */
     public void free(long addr, int type, int site) {
         if (type < 0 || type >= M_LAST) {
-            throw panicker.kernel("bsd/kern/kern_malloc.c", 0, site, "_free TYPE");
+            throw panicker.kernel("bsd/kern/kern_malloc.c", 635, site, "_free TYPE");
         }
         if (addr == 0) {
             return;
@@ -81,10 +81,10 @@ public final class BsdMalloc {
      */
     public long mallocZone(long size, int type, int flags, int site) {
         if (type < 0 || type >= M_LAST) {
-            throw panicker.kernel("bsd/kern/kern_malloc.c", 0, site, "_malloc_zone TYPE");
+            throw panicker.kernel("bsd/kern/kern_malloc.c", 714, site, "_malloc_zone TYPE");
         }
         if (type == M_LOCKF) {
-            throw panicker.kernel("bsd/kern/kern_malloc.c", 0, site, "_malloc_zone XXX");
+            throw panicker.kernel("bsd/kern/kern_malloc.c", 724, site, "_malloc_zone XXX");
         }
         boolean canBlock = (flags & M_NOWAIT) == 0;
         long addr;
@@ -93,7 +93,7 @@ public final class BsdMalloc {
         } else if (type == M_RTABLE || type == M_PCB) {
             addr = kalloc.kalloc(size, canBlock, site);
         } else {
-            throw panicker.kernel("bsd/kern/kern_malloc.c", 0, site,
+            throw panicker.kernel("bsd/kern/kern_malloc.c", 719, site,
                     CFormat.format("_malloc_zone ZONE: type = %d", type));
         }
         if (addr != 0 && (flags & M_ZERO) != 0) {
@@ -105,13 +105,13 @@ public final class BsdMalloc {
     /** {@code _FREE_ZONE(elem, size, type)}: the type's zone when the size matches, else kfree. */
     public void freeZone(long elem, long size, int type, int site) {
         if (type < 0 || type >= M_LAST) {
-            throw panicker.kernel("bsd/kern/kern_malloc.c", 0, site, "FREE_SIZE");
+            throw panicker.kernel("bsd/kern/kern_malloc.c", 760, site, "FREE_SIZE");
         }
         if (type == M_LOCKF) {
-            throw panicker.kernel("bsd/kern/kern_malloc.c", 0, site, "FREE_SIZE XXX");
+            throw panicker.kernel("bsd/kern/kern_malloc.c", 770, site, "FREE_SIZE XXX");
         }
         if (type != M_RTABLE && type != M_PCB) {
-            throw panicker.kernel("bsd/kern/kern_malloc.c", 0, site, "free_zone ZONE");
+            throw panicker.kernel("bsd/kern/kern_malloc.c", 765, site, "free_zone ZONE");
         }
         if (type == M_RTABLE && size == mbufZone.elemSize()) {
             zalloc.checkFree(mbufZone, elem, site);

@@ -77,7 +77,7 @@ public final class OSMallocTags {
     public void tagfree(long tag, int site) {
         long state = state(tag);
         if (state != OSMT_VALID) {
-            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+            throw panicker.kernel("osfmk/kern/kalloc.c", 988, site, CFormat.format(
                     "OSMalloc_Tagfree():'%s' has bad state 0x%08X \n", name(tag), state));
         }
         memory.store(tag + OFFSET_STATE, 4, OSMT_VALID | OSMT_RELEASED);
@@ -148,7 +148,7 @@ public final class OSMallocTags {
     void tagref(long tag, int site) {
         long state = state(tag);
         if ((state & OSMT_VALID_MASK) != OSMT_VALID) {
-            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+            throw panicker.kernel("osfmk/kern/kalloc.c", 957, site, CFormat.format(
                     "OSMalloc_Tagref():'%s' has bad state 0x%08X\n", name(tag), state));
         }
         memory.store(tag + OFFSET_REFCNT, 4, refcnt(tag) + 1);
@@ -158,7 +158,7 @@ public final class OSMallocTags {
     void tagrele(long tag, int site) {
         long state = state(tag);
         if ((state & OSMT_VALID_MASK) != OSMT_VALID) {
-            throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+            throw panicker.kernel("osfmk/kern/kalloc.c", 968, site, CFormat.format(
                     "OSMalloc_Tagref():'%s' has bad state 0x%08X\n", name(tag), state));
         }
         long refcnt = (refcnt(tag) - 1) & 0xFFFFFFFFL;
@@ -167,7 +167,7 @@ public final class OSMallocTags {
             if (state == (OSMT_VALID | OSMT_RELEASED)) {
                 release(tag);
             } else {
-                throw panicker.kernel("osfmk/kern/kalloc.c", 0, site, CFormat.format(
+                throw panicker.kernel("osfmk/kern/kalloc.c", 978, site, CFormat.format(
                         "OSMalloc_Tagrele():'%s' has refcnt 0\n", name(tag)));
             }
         }

@@ -138,13 +138,36 @@ public final class PanicLog {
         out.append("panic(cpu ").append(report.cpu()).append(" caller 0x")
                 .append(Long.toHexString(report.caller())).append("): ");
         if (report.fromKernel()) {
-            // xnu's panic() macro stringifies its format: the text lands inside quotes.
-            out.append('"').append(report.message()).append("\"@")
+            // xnu's panic() macro stringifies its format: the text lands inside quotes, escaped.
+            out.append('"').append(stringified(report.message())).append("\"@")
                     .append(report.sourceFile()).append(':').append(report.sourceLine());
         } else {
             out.append(report.message());
         }
         out.append('\n');
+    }
+
+    /**
+     * A kernel panic's message as the {@code panic()} macro prints it: the preprocessor's {@code #}
+     * turns the format literal into a string of its own source spelling, so a newline prints as
+     * {@code \n}, a quote as {@code \"}, a backslash as {@code \\} (osfmk/kern/debug.h). The
+     * arguments formatted into it are escaped too: the harness has only the formatted message,
+     * and XNU's arguments (zone names, addresses, numbers) never hold these characters.
+     */
+    static String stringified(String message) {
+        StringBuilder out = new StringBuilder(message.length() + 8);
+        for (int i = 0; i < message.length(); i++) {
+            char c = message.charAt(i);
+            switch (c) {
+                case '\\' -> out.append("\\\\");
+                case '"' -> out.append("\\\"");
+                case '\n' -> out.append("\\n");
+                case '\t' -> out.append("\\t");
+                case '\r' -> out.append("\\r");
+                default -> out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     /** Item 3: frame pointer and return address, each line ending in a space. */

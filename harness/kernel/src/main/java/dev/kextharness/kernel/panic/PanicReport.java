@@ -271,7 +271,10 @@ public record PanicReport(
             return this;
         }
 
-        /** A kext's own {@code panic()}: the message as formatted, no quotes, no location. */
+        /**
+         * A panic without the macro's quotes and location: a kext's own {@code panic()}, or xnu's
+         * where the macro is undefined (the kernel-trap panic); the message as formatted.
+         */
         public Builder kextPanic(String formattedMessage) {
             message = formattedMessage;
             sourceFile = null;

@@ -48,6 +48,14 @@ public final class Panicker {
         return raise(new PanicEvent(message, true, XNU_SOURCE + file, line, site, true, null));
     }
 
+    /**
+     * XNU's own panic where the macro is not in force ({@code #undef panic}, as trap.c has before
+     * its kernel-trap panic): the message as formatted, real newlines, no quotes, no location.
+     */
+    public KernelPanic kernelPlain(int site, String message) {
+        return raise(new PanicEvent(message, true, null, 0, site, false, null));
+    }
+
     /** A panic raised by a kext calling the exported {@code panic()}. */
     public KernelPanic kext(int site, String message) {
         return raise(new PanicEvent(message, false, null, 0, site, false, null));

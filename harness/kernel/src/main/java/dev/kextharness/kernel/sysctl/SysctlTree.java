@@ -106,7 +106,7 @@ public final class SysctlTree {
         } else {
             for (SysctlOid s : siblings) {
                 if (s.oid_number == oid.oid_number) {
-                    throw panicker.kernel(SOURCE, 0, site, CFormat.format(
+                    throw panicker.kernel(SOURCE, 250, site, CFormat.format(
                             "attempting to register a sysctl at previously registered slot : %d", oid.oid_number));
                 }
             }

@@ -85,8 +85,8 @@ public final class Zalloc {
     public Zone zinit(long size, long max, long alloc, String name) {
         Objects.requireNonNull(name, "name");
         if (zones.size() >= MAX_ZONES) {
-            throw panicker.kernel("osfmk/kern/zalloc.c", 0, -1,
-                    "zinit: Too many zones (" + MAX_ZONES + ")");
+            throw panicker.harness(-1, "zinit: Too many zones (" + MAX_ZONES + ")", "xnu-6153 only asserts "
+                    + "num_zones < MAX_ZONES (zalloc.c:2303), and RELEASE kernels compile asserts out");
         }
         long elemSize = Math.max(size, 16);
         elemSize = (elemSize + 7) & ~7L;
@@ -288,11 +288,11 @@ public final class Zalloc {
             if (addr == 0) {
                 throw Traps.pageFault(panicker, site, 0);
             }
-            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site,
+            throw panicker.kernel("osfmk/kern/zalloc.c", 3969, site,
                     "zfree: non-allocated memory in collectable zone!");
         }
         if (chunk.zone != zone) {
-            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site, CFormat.format(
+            throw panicker.kernel("osfmk/kern/zalloc.c", 3961, site, CFormat.format(
                     "Element %p from zone %s caught being freed to wrong zone %s\n", addr, chunk.zone.name, zone.name));
         }
         long offset = addr - chunk.base;
@@ -302,7 +302,7 @@ public final class Zalloc {
                     ? "XNU 6153 checks only that the pointer is 8-byte aligned: it would take this interior pointer "
                     + "for an element and corrupt " + zone.name + "; the harness stops here"
                     : null;
-            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site,
+            throw panicker.kernel("osfmk/kern/zalloc.c", 1325, site,
                     CFormat.format("zfree: freeing invalid pointer %p to zone %s\n", addr, zone.name), note);
         }
         if (!chunk.isAllocated(index)) {
@@ -312,7 +312,7 @@ public final class Zalloc {
                     + "the harness stops at the double free itself"
                     : "XNU 6153 catches this only while the element is the head of its page's free list (otherwise "
                     + "\"zfree: zone count underflow\" or later corruption); the harness always stops here";
-            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site,
+            throw panicker.kernel("osfmk/kern/zalloc.c", 1330, site,
                     CFormat.format("zfree: double free of %p to zone %s\n", addr, zone.name), note);
         }
     }
@@ -343,7 +343,7 @@ public final class Zalloc {
         long offset = memory.firstUnpoisonedWord(addr, zone.elemSize);
         if (offset >= 0) {
             long found = memory.load(addr + offset, 8);
-            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site, CFormat.format(
+            throw panicker.kernel("osfmk/kern/zalloc.c", 1233, site, CFormat.format(
                     "a freed zone element has been modified in zone %s: expected %p but found %p, bits changed %p, "
                             + "at offset %d of %d in element %p, cookies %p %p",
                     zone.name, SparseMemory.ZP_POISON, found, SparseMemory.ZP_POISON ^ found,
@@ -359,7 +359,7 @@ public final class Zalloc {
             if (zone.expandable) {
                 zone.maxSize += zone.maxSize >> 1;
             } else {
-                throw panicker.kernel("osfmk/kern/zalloc.c", 0, site,
+                throw panicker.kernel("osfmk/kern/zalloc.c", 3548, site,
                         CFormat.format("zalloc: zone \"%s\" empty.", zone.name));
             }
         }

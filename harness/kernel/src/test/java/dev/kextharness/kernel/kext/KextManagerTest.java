@@ -33,7 +33,8 @@ class KextManagerTest {
 
     private List<String> kextLines(int from) {
         return kernel.log().textSince(from).stream()
-                .filter(l -> l.startsWith("Kext ") || l.startsWith("Can't ") || l.startsWith("Failed ")).toList();
+                .filter(l -> l.startsWith("Kext ") || l.startsWith("Can't ") || l.startsWith("Failed ")
+                        || l.startsWith("Removing ") || l.startsWith("Refusing ")).toList();
     }
 
     @Test
@@ -61,7 +62,10 @@ class KextManagerTest {
         assertThat(kextLines(from)).containsExactly(
                 "Kext dev.kextharness.test.counter calling module stop function.",
                 "Kext dev.kextharness.test.counter is now stopped and ready to unload.",
-                "Kext dev.kextharness.test.counter unloading.");
+                "Kext dev.kextharness.test.counter unloading.",
+                "Kext dev.kextharness.test.counter unwiring and unmapping linked executable.",
+                "Kext dev.kextharness.test.counter unloaded.",
+                "Removing kext dev.kextharness.test.counter.");
         assertThat(kexts.loaded()).isEmpty();
         assertThat(kexts.all()).containsExactly(kext);
         assertThat(kexts.lastUnloaded().address()).isEqualTo(kext.address());
@@ -125,7 +129,10 @@ class KextManagerTest {
                 "Kext " + id + " start failed (result 0x5).",
                 "Kext " + id + " failed to load (0xdc008017).",
                 "Failed to load kext " + id + " (error 0xdc008017).",
-                "Kext " + id + " unloading.");
+                "Kext " + id + " unloading.",
+                "Kext " + id + " unwiring and unmapping linked executable.",
+                "Kext " + id + " unloaded.",
+                "Removing kext " + id + ".");
         assertThat(e.log()).isEqualTo(kernel.log().textSince(from));
         assertThat(StartFailsKext.stopCalled).isFalse();
         assertThat(kexts.loaded()).isEmpty();
