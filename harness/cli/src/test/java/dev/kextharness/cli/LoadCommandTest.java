@@ -186,6 +186,51 @@ class LoadCommandTest {
     }
 
     @Test
+    void aTruncatedClassInAJarIsALoadFailureNamingTheFile(@TempDir Path dir) throws IOException {
+        Path jar = jarOf(dir.resolve("clean.jar"), CleanKext.class);
+        Path cut = dir.resolve("cut.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(cut));
+             java.util.jar.JarFile in = new java.util.jar.JarFile(jar.toFile())) {
+            String entry = CleanKext.class.getName().replace('.', '/') + ".class";
+            out.putNextEntry(new JarEntry(entry));
+            out.write(java.util.Arrays.copyOf(in.getInputStream(in.getEntry(entry)).readAllBytes(), 200));
+            out.closeEntry();
+        }
+
+        Cli.Result r = Cli.run("load", cut.toString(), "--class", CleanKext.class.getName());
+
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.LOAD_FAILED);
+        assertThat(r.out()).contains("verdict: load-failed")
+                .contains("its class file dev/kextharness/cli/testkexts/CleanKext.class (class "
+                        + CleanKext.class.getName() + ", from jar " + cut + ") is truncated or corrupt: reading its 200 "
+                        + "bytes failed");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void aCorruptKextClassInADirectoryIsALoadFailureNotAnUnknownClass(@TempDir Path dir) throws IOException {
+        // A class the harness's own class path does not have, its file cut short.
+        Path file = Files.createDirectories(dir.resolve("com/example/cut")).resolve("CutKext.class");
+        try (InputStream in = CleanKext.class.getResourceAsStream("CleanKext.class")) {
+            Files.write(file, java.util.Arrays.copyOf(in.readAllBytes(), 100));
+        }
+
+        Cli.Result r = Cli.run("load", "com.example.cut.CutKext", "--classpath", dir.toString());
+
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.LOAD_FAILED);
+        assertThat(r.out()).contains("com.example.cut.CutKext failed to load - (libkern/kext) validation failure")
+                .contains("its class file com/example/cut/CutKext.class (class com.example.cut.CutKext, from directory "
+                        + dir.toAbsolutePath().normalize() + ") is truncated or corrupt");
+    }
+
+    @Test
+    void ramBeyondTheLargestMacIsAUsageError() {
+        assertUsageError(Cli.run("load", "memleak", "--ram", "4T"),
+                "physical memory of 4 TiB is more than a Mac can have: give at most 1.5 TiB");
+        assertThat(Cli.run("load", "memleak", "--twin", "--ram", "1536G").exitCode()).isEqualTo(ExitCodes.CLEAN);
+    }
+
+    @Test
     void malformedOptionsAreUsageErrors() {
         assertUsageError(Cli.run("load", "memleak", "--ram", "lots"), "'lots' is not a size");
         assertUsageError(Cli.run("load", "memleak", "--ram", "1M"), "too small");

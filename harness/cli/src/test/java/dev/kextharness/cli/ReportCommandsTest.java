@@ -2,6 +2,8 @@ package dev.kextharness.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kextharness.cli.testkexts.CleanKext;
+import dev.kextharness.cli.testkexts.CleanKextNewer;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.kext.LeakPolicy;
@@ -96,5 +98,18 @@ class ReportCommandsTest {
         assertUsageError(Cli.run("zprint", "--load", "nosuch"), "unknown kext 'nosuch'");
         assertUsageError(Cli.run("kextstat", "--load", "nosuch"), "unknown kext 'nosuch'");
         assertUsageError(Cli.run("ioalloccount", "--load", "x.jar"), "kext jar x.jar: no such file");
+    }
+
+    @Test
+    void aKextRefusedForATakenBundleIdSaysWhyOnTheSpot() {
+        Cli.Result r = Cli.run("kextstat", "--load", CleanKext.class.getName(), "--load", CleanKextNewer.class.getName());
+
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.LOAD_FAILED);
+        assertThat(r.out()).contains("com.example.clean (2.0)").doesNotContain("(2.1)");
+        assertThat(r.err()).startsWith("kext-harness kextstat: " + CleanKextNewer.class.getName() + ": load-failed: "
+                        + "com.example.clean failed to load - (libkern/kext) different version/uuid already loaded")
+                .contains("\n  (kernel) Refusing new kext com.example.clean, v2.1: already have loaded v2.0.\n")
+                .contains("already taken by the loaded kext " + CleanKext.class.getName() + " (version 2.0), load tag 1")
+                .doesNotContain("see: kext-harness load");
     }
 }
