@@ -27,7 +27,13 @@ import java.util.Locale;
  * <p>Stability: stable.
  */
 public final class LeakReport {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /**
+     * The JSON writer, built at the first {@link #toJson()}: a verdict nobody asks as JSON (every
+     * unload judges one) must not pay for Jackson's start-up.
+     */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     private final String bundleId;
     private final LedgerSnapshot outstanding;
@@ -159,7 +165,7 @@ public final class LeakReport {
 
     /** The report as JSON: kext, totals, one object per group with a stable site signature, findings. */
     public String toJson() {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("kext", bundleId);
         root.put("allocations", outstanding.count());
         root.put("requestedBytes", outstanding.requestedBytes());
@@ -207,7 +213,7 @@ public final class LeakReport {
             }
         }
         try {
-            return JSON.writeValueAsString(root);
+            return Json.MAPPER.writeValueAsString(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("could not write the leak report as JSON", e);
         }
