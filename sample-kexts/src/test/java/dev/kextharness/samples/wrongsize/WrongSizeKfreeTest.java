@@ -8,6 +8,7 @@ import dev.kextharness.kernel.ledger.CallSite;
 import dev.kextharness.kernel.ledger.Finding;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.panic.KernelPanic;
+import dev.kextharness.kernel.panic.Panicker;
 import dev.kextharness.samples.CallSites;
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +37,9 @@ class WrongSizeKfreeTest {
         assertThat(panic.harnessNote()).as("XNU panics here itself").isNull();
         assertThat(panic.panicLog().lines().findFirst().orElseThrow())
                 .startsWith("panic(cpu 0 caller 0x")
-                .contains("): \"Element " + String.format("%#x", request) + " from zone kalloc.96");
+                .contains("): \"Element " + String.format("%#x", request) + " from zone kalloc.96")
+                // xnu's panic() macro: the format stringified (its \n escaped), then zfree's call in zalloc.c.
+                .endsWith("wrong zone kalloc.80\\n\"@" + Panicker.XNU_SOURCE + "osfmk/kern/zalloc.c:3961");
         assertThat(panic.panicLog()).contains("dev.kextharness.samples.wrongsize(1.0)");
     }
 
