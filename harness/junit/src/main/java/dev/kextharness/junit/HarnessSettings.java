@@ -30,7 +30,7 @@ final class HarnessSettings {
 
     static {
         KEYS.put(LEAK_POLICY, "panic|fail|xnu");
-        KEYS.put(PHYSICAL_MEMORY, "a size such as 8G, 512M or 1073741824, at least 256M");
+        KEYS.put(PHYSICAL_MEMORY, "a size such as 8G, 512M or 1073741824, from 256M to 1536G (1.5 TiB)");
         KEYS.put(FINDINGS, "true|false");
     }
 

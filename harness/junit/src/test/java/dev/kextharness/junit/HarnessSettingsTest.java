@@ -61,6 +61,10 @@ class HarnessSettingsTest {
                 .hasMessageContaining("8G");
         assertThatThrownBy(() -> read(Map.of("kextharness.physicalMemory", "99999999999T")))
                 .hasMessageContaining("too large");
+        assertThatThrownBy(() -> read(Map.of("kextharness.physicalMemory", "4T")))
+                .hasMessageContaining("kextharness.physicalMemory").hasMessageContaining("'4T'")
+                .hasMessageContaining("physical memory of 4 TiB is more than a Mac can have")
+                .hasMessageContaining("from 256M to 1536G");
     }
 
     @Test
