@@ -27,6 +27,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -208,6 +209,13 @@ public final class KpiContract {
     /** The bundle identifiers among these that name no KPI library of this kernel. */
     public static List<String> unknownLibraries(Collection<String> bundleIds) {
         return bundleIds.stream().filter(id -> KpiLibrary.ofBundleId(id) == null).toList();
+    }
+
+    /** Each facade class and the class that implements it, in the contract's order. */
+    static Map<Class<?>, Class<? extends KextKpi>> headers() {
+        Map<Class<?>, Class<? extends KextKpi>> out = new LinkedHashMap<>();
+        HEADERS.forEach(h -> out.put(h.facade(), h.implementation()));
+        return out;
     }
 
     /** Whether the kernel implements a bound function (a test proves every bound, exported one is). */

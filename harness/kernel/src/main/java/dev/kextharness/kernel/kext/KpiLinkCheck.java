@@ -126,12 +126,11 @@ final class KpiLinkCheck {
     }
 
     /**
-     * The symbol as kxld prints it: a KPI function's C symbol ({@code _kalloc_noblock}); anything
-     * else of the facade in its Java form, or null to let the caller name it.
+     * The symbol as kxld prints it: a call's KPI function by its C symbol ({@code _kalloc_noblock});
+     * null for anything else (a method reference, a field, a class), which the caller names in its Java form.
      */
     String symbol(Reference ref) {
-        KpiContract.Function f = ref.kind() == Kind.METHOD || ref.kind() == Kind.HANDLE
-                ? contract.function(ref.owner(), ref.name(), ref.desc()) : null;
+        KpiContract.Function f = ref.kind() == Kind.METHOD ? contract.function(ref.owner(), ref.name(), ref.desc()) : null;
         return f == null || f.symbol() == null ? null : f.symbol();
     }
 
