@@ -9,11 +9,12 @@ import static dev.kextharness.kpi.KpiLibrary.NOT_EXPORTED;
  * {@code mach_port_*} calls, with XNU's constants (xnu-6153), plus the right dispositions of
  * {@code <mach/message.h>} that {@code mach_port_insert_right} takes.
  *
- * <p>A kext calls these on a {@code task_t} (the kernel address of a task, as the MIG server hands
- * the kernel routine once it has converted the task port): {@link #current_task()} is the task
- * the kext's code runs for, the kernel's own ({@code kernel_task}) in start and stop. Every right
- * a kext's code adds is tracked to its call site, and a right still held when the kext unloads is
- * reported like leaked memory.
+ * <p>{@link #current_task()} (com.apple.kpi.mach) is the task the kext's code runs for, the
+ * kernel's own ({@code kernel_task}) in start and stop. The {@code mach_port_*} calls are user
+ * space's MIG interface and kernel-private: xnu-6153 exports none of them to kexts, so a kext that
+ * calls one fails to link with kxld's unresolved-symbol lines. They are declared here, with XNU's
+ * signatures, for the simulated user processes and so that such a kext compiles and fails as a
+ * real one does.
  *
  * <p>Stability: stable.
  */

@@ -194,6 +194,32 @@ public final class KpiContract {
         return f != null && f.linkableWith(libraries) && (!f.bound() || implemented(f));
     }
 
+    /**
+     * The contract as a Markdown table, one row per function, for the documentation
+     * ({@code src/docs/kpi.md}, which {@code KpiTableTest} keeps equal to this).
+     */
+    public String markdownTable() {
+        StringBuilder out = new StringBuilder()
+                .append("| Header | Function | Symbol | Library (OSBundleLibraries) | Family | Fault injection |\n")
+                .append("| --- | --- | --- | --- | --- | --- |\n");
+        for (Function f : functions) {
+            String library = switch (f.library()) {
+                case NONE -> "none: a macro, inline or struct field";
+                case NOT_EXPORTED -> "**not exported** to kexts";
+                default -> "`" + f.library().bundleId() + "` (" + f.library().exportList() + ")";
+            };
+            out.append("| ").append(f.header())
+                    .append(" | `").append(f.signature().substring(f.header().length() + 1)).append('`')
+                    .append(f.bound() ? "" : " (computed by the facade)")
+                    .append(" | ").append(f.symbol() == null ? "" : "`" + f.symbol() + "`")
+                    .append(" | ").append(library)
+                    .append(" | ").append(f.family() == AllocatorFamily.NONE ? "" : f.family().name())
+                    .append(" | ").append(f.failable() ? "can fail (NULL)" : "")
+                    .append(" |\n");
+        }
+        return out.toString();
+    }
+
     /** The libraries named by these bundle identifiers; unknown ones are left out (see {@link #unknownLibraries}). */
     public static Set<KpiLibrary> libraries(Collection<String> bundleIds) {
         EnumSet<KpiLibrary> out = EnumSet.noneOf(KpiLibrary.class);
