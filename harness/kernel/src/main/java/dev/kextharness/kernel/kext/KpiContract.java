@@ -190,8 +190,17 @@ public final class KpiContract {
      * function included.
      */
     public boolean mayCall(Collection<KpiLibrary> libraries, String owner, String name, String descriptor) {
+        return refusal(libraries, owner, name, descriptor) == null;
+    }
+
+    /**
+     * Why a kext that links against {@code libraries} may not call {@code owner.name descriptor}, in
+     * the link check's words ({@code [needs com.apple.kpi.unsupported] exported by ...}); null if it may.
+     */
+    public String refusal(Collection<KpiLibrary> libraries, String owner, String name, String descriptor) {
         Function f = function(owner, name, descriptor);
-        return f != null && f.linkableWith(libraries) && (!f.bound() || implemented(f));
+        String tag = f == null ? KpiLinkCheck.Rule.NOT_IN_KPI.tag : KpiLinkCheck.functionTag(this, f, libraries, false);
+        return tag == null ? null : "[" + tag + "] " + KpiLinkCheck.explanation(tag);
     }
 
     /**

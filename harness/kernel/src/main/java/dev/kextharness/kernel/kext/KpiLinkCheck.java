@@ -110,13 +110,19 @@ final class KpiLinkCheck {
         if (f == null) {
             return null;
         }
+        return functionTag(contract, f, libraries, ref.kind() == Kind.HANDLE);
+    }
+
+    /** The tag of the rule a use of KPI function {@code f} breaks in a kext with these libraries, or null. */
+    static String functionTag(KpiContract contract, KpiContract.Function f, Collection<KpiLibrary> libraries,
+                              boolean methodReference) {
         if (f.library() == KpiLibrary.NOT_EXPORTED) {
             return Rule.NOT_EXPORTED.tag;
         }
         if (!f.linkableWith(libraries)) {
             return NEEDS + f.library().bundleId();
         }
-        if (f.bound() && ref.kind() == Kind.HANDLE) {
+        if (f.bound() && methodReference) {
             return Rule.KPI_REFERENCE.tag;
         }
         if (f.bound() && !contract.implemented(f)) {

@@ -127,6 +127,9 @@ class KpiContractTest {
         assertThat(contract.mayCall(EnumSet.noneOf(KpiLibrary.class), "dev/kextharness/kpi/Mem", "load8", "(J)I"))
                 .as("a pointer dereference needs no library").isTrue();
         assertThat(contract.mayCall(publicFour, "dev/kextharness/kpi/Malloc", "_REALLOC", "(JJII)J")).isFalse();
+        assertThat(contract.refusal(publicFour, kalloc, "kalloc", "(J)J"))
+                .startsWith("[needs com.apple.kpi.unsupported] exported by com.apple.kpi.unsupported");
+        assertThat(contract.refusal(withUnsupported, kalloc, "kalloc_noblock", "(J)J")).startsWith("[not exported] ");
     }
 
     @Test
