@@ -16,5 +16,4 @@ final class MachPortKpi extends KextKpi {
         enter();
         return kernel.ipc().currentTask().address();
     }
-
 }
