@@ -1,6 +1,7 @@
 package dev.kextharness.kernel;
 
 import dev.kextharness.kernel.fault.FaultInjector;
+import dev.kextharness.kernel.fault.FaultPlan;
 import dev.kextharness.kernel.iokit.IOKitAllocators;
 import dev.kextharness.kernel.ipc.BootPorts;
 import dev.kextharness.kernel.ipc.Ipc;
@@ -19,6 +20,7 @@ import dev.kextharness.kernel.ledger.HeldPortRight;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.ledger.Ledger;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
+import dev.kextharness.kernel.ledger.Suppressions;
 import dev.kextharness.kernel.log.KernelLog;
 import dev.kextharness.kernel.malloc.BsdMalloc;
 import dev.kextharness.kernel.osmalloc.OSMallocTags;
@@ -88,6 +90,7 @@ public final class Kernel implements AutoCloseable {
     private final KextManager kexts;
     private final FaultInjector faults;
     private final Map<Integer, LeakReport> reports = new HashMap<>();
+    private volatile Suppressions suppressions = Suppressions.none();
     /** The BSD process whose thread is in the kernel now, for panic logs. */
     private String currentProcess = "kernel_task";
 
@@ -167,10 +170,12 @@ public final class Kernel implements AutoCloseable {
         checkAlive();
         String previous = currentProcess;
         currentProcess = "kextload";
+        FaultPlan.Phase previousPhase = faults.enter(FaultPlan.Phase.START);
         try {
             return kexts.load(kextClass, options);
         } finally {
             currentProcess = previous;
+            faults.enter(previousPhase);
         }
     }
 
@@ -179,10 +184,12 @@ public final class Kernel implements AutoCloseable {
         checkAlive();
         String previous = currentProcess;
         currentProcess = "kextunload";
+        FaultPlan.Phase previousPhase = faults.enter(FaultPlan.Phase.STOP);
         try {
             kexts.unload(kext);
         } finally {
             currentProcess = previous;
+            faults.enter(previousPhase);
         }
     }
 
@@ -207,8 +214,8 @@ public final class Kernel implements AutoCloseable {
      */
     public void judgeUnload(LoadedKext kext, boolean startFailed) {
         reportLingeringOids(kext);
-        LeakReport report = new LeakReport(kext.bundleId(), snapshotOfKext(kext.loadTag()),
-                ledger.findingsOfKext(kext.loadTag()), heldPortRights(kext));
+        LeakReport report = suppressions.apply(new LeakReport(kext.bundleId(), snapshotOfKext(kext.loadTag()),
+                ledger.findingsOfKext(kext.loadTag()), heldPortRights(kext)));
         reports.put(kext.loadTag(), report);
         if (report.isClean()) {
             return;
@@ -252,6 +259,19 @@ public final class Kernel implements AutoCloseable {
         }
         ipc.kextRights().forget(kext.loadTag());
         return out;
+    }
+
+    /**
+     * Accepts the leaks and findings these suppressions match: from now on each unload's report
+     * leaves them out of the verdict and counts them in {@link LeakReport#suppressed()}. Stable.
+     */
+    public void useSuppressions(Suppressions accepted) {
+        this.suppressions = java.util.Objects.requireNonNull(accepted, "accepted");
+    }
+
+    /** The suppressions unloads are judged with ({@link Suppressions#none()} unless set). Stable. */
+    public Suppressions suppressions() {
+        return suppressions;
     }
 
     /** The verdict of the last unload of this kext, or null if it has not unloaded. Stable. */
