@@ -1,5 +1,6 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kpi.Kext;
 import org.junit.jupiter.api.TestTemplate;
@@ -36,9 +37,8 @@ import java.lang.annotation.Target;
  *
  * <p>Use it instead of {@code @Test}, on a test of a {@link KextTest} class. The invocations run
  * one after another, even under parallel execution: each needs the count of the one before.
- *
- * <p>Stability: experimental.
  */
+@API(status = API.Status.EXPERIMENTAL, since = "0.1")
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)

@@ -10,7 +10,7 @@ import dev.kextharness.kernel.ipc.PortCensus;
 import dev.kextharness.kernel.ipc.Task;
 import dev.kextharness.kernel.jetsam.Memorystatus;
 import dev.kextharness.kernel.kalloc.Kalloc;
-import dev.kextharness.kernel.kext.KextLeakError;
+import dev.kextharness.kernel.kext.KextVerdictError;
 import dev.kextharness.kernel.kext.KextManager;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadOptions;
@@ -41,6 +41,7 @@ import dev.kextharness.kernel.vm.VmMap;
 import dev.kextharness.kernel.zalloc.Zalloc;
 import dev.kextharness.kernel.zalloc.Zone;
 import dev.kextharness.kpi.Kext;
+import org.apiguardian.api.API;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,9 +57,11 @@ import java.util.Map;
  * and the link step refuses {@code java.lang.Thread}); run many kernels in parallel instead, one
  * per test. After a panic the kernel refuses every call.
  *
- * <p>Stability: stable for the methods documented as such; accessors of subsystems are for the
- * harness's own modules.
+ * <p>The stable API is what a test needs: boot, kextload/kextunload, snapshots, reports, the log
+ * and the panic. Accessors of subsystems are {@link API.Status#INTERNAL}: for the harness's own
+ * modules, and free to change.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public final class Kernel implements AutoCloseable {
     /** Bundle identifier the kernel's own call sites are attributed to (load tag 0). */
     public static final String KERNEL_BUNDLE_ID = "__kernel__";
@@ -212,6 +215,7 @@ public final class Kernel implements AutoCloseable {
      * Decides what an unloaded kext left behind, under its leak policy: panic, fail, or XNU's
      * silence. Called by the kext manager after a successful stop or a failed start.
      */
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public void judgeUnload(LoadedKext kext, boolean startFailed) {
         reportLingeringOids(kext);
         LeakReport report = suppressions.apply(new LeakReport(kext.bundleId(), snapshotOfKext(kext.loadTag()),
@@ -223,7 +227,7 @@ public final class Kernel implements AutoCloseable {
         LeakPolicy policy = kext.options().leakPolicy() != null ? kext.options().leakPolicy() : config.leakPolicy();
         switch (policy) {
             case XNU -> { }
-            case FAIL -> throw new KextLeakError(report);
+            case FAIL -> throw KextVerdictError.of(report);
             case PANIC -> {
                 int site = report.hasLeaks() ? report.outstanding().groups().get(0).site().id()
                         : report.hasHeldRights() ? report.heldRights().get(0).site().id()
@@ -419,43 +423,53 @@ public final class Kernel implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------
     // Subsystems, for the harness's own modules
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Ledger ledger() {
         return ledger;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Panicker panicker() {
         return panicker;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public SparseMemory memory() {
         return memory;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Zalloc zalloc() {
         return zalloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Kalloc kalloc() {
         return kalloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public BsdMalloc malloc() {
         return malloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public OSMallocTags osmalloc() {
         return osmalloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public IOKitAllocators iokit() {
         return iokit;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Memorystatus memorystatus() {
         return memorystatus;
     }
 
     /** Mach IPC: tasks, threads, ports and rights. */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public Ipc ipc() {
         return ipc;
     }
@@ -466,6 +480,7 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** Port names per live process, as mach_port_names sees them (Activity Monitor's "Ports"). Stable. */
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public PortCensus portCensus() {
         checkAlive();
         return ipc.census();
@@ -513,24 +528,29 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public VmMap kernelMap() {
         return kernelMap;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public VmMap kallocMap() {
         return kallocMap;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public KextManager kexts() {
         return kexts;
     }
 
     /** Fault injection: fails the n-th allocation of a kext when armed. */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public FaultInjector faults() {
         return faults;
     }
 
     /** Registers a call site of the kernel itself (load tag 0). */
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public int kernelSite(String function, String where) {
         return ledger.register(0, KERNEL_BUNDLE_ID, function, "xnu", where, null, -1);
     }
@@ -539,6 +559,7 @@ public final class Kernel implements AutoCloseable {
     // Processes and jetsam
 
     /** Starts a simulated process holding kernel memory in proportion to its footprint. */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public void spawn(Memorystatus.Proc proc) {
         List<Long> held = new ArrayList<>();
         long elements = Math.max(1, proc.footprintBytes() >>> 22);
@@ -553,6 +574,7 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** Bytes of zone memory a live process holds (0 once it has been killed). */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public long processKernelBytes(int pid) {
         List<Long> held = procMemory.get(pid);
         return held == null ? 0 : (long) held.size() * kalloc.zoneFor(4096).elemSize();

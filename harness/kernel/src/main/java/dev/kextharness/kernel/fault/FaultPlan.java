@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.fault;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.ledger.CallSite;
 import dev.kextharness.kernel.ledger.Family;
 
@@ -15,9 +16,8 @@ import java.util.function.Predicate;
  * counted from 1 over the allocations this plan selects (of some kexts, of some allocator
  * families), fails once; n = 0 fails none and only counts. Immutable: each {@code with...}
  * returns a new plan.
- *
- * <p>Stability: experimental.
  */
+@API(status = API.Status.EXPERIMENTAL, since = "0.1")
 public final class FaultPlan {
     /**
      * Where in a kext's life an allocation is made: in {@code kextload} (its initialisers, constructor

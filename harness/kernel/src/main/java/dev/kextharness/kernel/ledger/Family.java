@@ -1,11 +1,13 @@
 package dev.kextharness.kernel.ledger;
 
+import org.apiguardian.api.API;
 import java.util.Map;
 
 /**
  * Allocator families: which KPI function allocated a block and which one must free it. A free by
  * another family is a harness finding (XNU itself stays silent, since most of them end in kfree).
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public enum Family {
     MALLOC("_MALLOC", "_FREE"),
     MALLOC_ZONE("_MALLOC_ZONE", "_FREE_ZONE"),

@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.ledger;
 
+import org.apiguardian.api.API;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,9 +24,8 @@ import java.util.Locale;
  *
  * The same content is available as JSON, each site with a {@link CallSite#signature() signature}
  * that does not change when lines move, for CI allowlists.
- *
- * <p>Stability: stable.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public final class LeakReport {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

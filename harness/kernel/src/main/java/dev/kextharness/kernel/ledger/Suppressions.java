@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.ledger;
 
+import org.apiguardian.api.API;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,6 +46,7 @@ import java.util.regex.Pattern;
  * Valgrind or LSan user recognises it, {@code --gen-suppressions} output pastes into it, and a
  * diff of it reads as a list of decisions. Immutable and thread-safe.
  */
+@API(status = API.Status.EXPERIMENTAL, since = "0.1")
 public final class Suppressions {
     /** The kind of an allocation outstanding at unload. */
     public static final String LEAK = "leak";
