@@ -68,8 +68,14 @@ final class Sarif {
                             + " right held at unload, taken by " + r.site().function(), r.site(), prefix);
                 }
                 for (Finding f : report.findings()) {
-                    result(results, Suppressions.kindName(f.kind()), "warning", report.bundleId() + ": " + f.message(),
-                            f.site(), prefix);
+                    ObjectNode r = result(results, Suppressions.kindName(f.kind()), "warning",
+                            report.bundleId() + ": " + f.message(), f.site(), prefix);
+                    ArrayNode related = r.putArray("relatedLocations");
+                    for (int i = 0; i < f.related().size(); i++) {
+                        ObjectNode location = related.addObject().put("id", i + 1);
+                        locate(location, f.related().get(i), prefix);
+                        location.putObject("message").put("text", f.related().get(i).function() + " here");
+                    }
                 }
             }
             if (c.run().panic() != null) {
@@ -80,16 +86,29 @@ final class Sarif {
         return Json.write(root) + "\n";
     }
 
-    private static void result(ArrayNode results, String rule, String level, String message, CallSite site, String root) {
+    private static ObjectNode result(ArrayNode results, String rule, String level, String message, CallSite site,
+                                     String root) {
         ObjectNode r = results.addObject();
         r.put("ruleId", rule);
         r.put("ruleIndex", List.copyOf(RULES.keySet()).indexOf(rule));
         r.put("level", level);
         r.putObject("message").put("text", message);
         if (site == null) {
-            return;
+            return r;
         }
         ObjectNode location = r.putArray("locations").addObject();
+        locate(location, site, root);
+        ObjectNode logical = location.putArray("logicalLocations").addObject();
+        logical.put("fullyQualifiedName", site.className() + "." + site.methodName());
+        logical.put("kind", "function");
+        r.putObject("partialFingerprints").put("callSite/v1", site.signature());
+        r.putObject("properties").put("kext", site.bundleId()).put("function", site.function())
+                .put("family", site.family().allocator());
+        return r;
+    }
+
+    /** The physical location of a call site: its source file under {@code root} and its line, when known. */
+    private static void locate(ObjectNode location, CallSite site, String root) {
         if (site.fileName() != null) {
             ObjectNode physical = location.putObject("physicalLocation");
             String pkg = site.className().contains(".")
@@ -99,11 +118,5 @@ final class Sarif {
                 physical.putObject("region").put("startLine", site.line());
             }
         }
-        ObjectNode logical = location.putArray("logicalLocations").addObject();
-        logical.put("fullyQualifiedName", site.className() + "." + site.methodName());
-        logical.put("kind", "function");
-        r.putObject("partialFingerprints").put("callSite/v1", site.signature());
-        r.putObject("properties").put("kext", site.bundleId()).put("function", site.function())
-                .put("family", site.family().allocator());
     }
 }

@@ -200,6 +200,9 @@ class CiOutputsTest {
         assertThat(rules.get(result.get("ruleIndex").asInt()).get("id").asText()).isEqualTo("size-mismatch");
         assertThat(result.get("locations").get(0).get("physicalLocation").get("region").get("startLine").asInt())
                 .isPositive();
+        JsonNode allocation = result.get("relatedLocations").get(0);
+        assertThat(allocation.get("message").get("text").asText()).isEqualTo("kalloc here");
+        assertThat(allocation.get("physicalLocation").get("region").get("startLine").asInt()).isPositive();
     }
 
     private static void validateJunitXml(Path xml) throws Exception {

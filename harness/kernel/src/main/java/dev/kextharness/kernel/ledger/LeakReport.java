@@ -263,6 +263,17 @@ public final class LeakReport {
                 n.put("file", f.site().fileName());
                 n.put("line", f.site().line());
             }
+            ArrayNode related = n.putArray("related");
+            for (CallSite r : f.related()) {
+                ObjectNode site = related.addObject();
+                site.put("signature", r.signature());
+                site.put("location", r.location());
+                site.put("function", r.function());
+                site.put("class", r.className());
+                site.put("method", r.methodName());
+                site.put("file", r.fileName());
+                site.put("line", r.line());
+            }
         }
         ArrayNode used = root.putArray("suppressed");
         for (Suppressions.Use u : suppressed) {
