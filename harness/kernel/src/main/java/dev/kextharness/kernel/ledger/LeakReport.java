@@ -178,7 +178,7 @@ public final class LeakReport {
     }
 
     /** {@code 2 allocations (48 bytes)}, {@code 1 port right}, {@code 1 finding}. */
-    public static String describe(Suppressions.Use use) {
+    private static String describe(Suppressions.Use use) {
         return switch (use.kind()) {
             case Suppressions.LEAK -> plural(use.count(), "allocation") + " (" + plural(use.bytes(), "byte") + ")";
             case Suppressions.PORT_RIGHT -> plural(use.count(), "port right");
