@@ -113,7 +113,7 @@ class ReportCommandsTest {
         assertThat(r.err()).startsWith("kext-harness kextstat: " + CleanKextNewer.class.getName() + ": load-failed: "
                         + "com.example.clean failed to load - (libkern/kext) different version/uuid already loaded")
                 .contains("\n  (kernel) Refusing new kext com.example.clean, v2.1: already have loaded v2.0.\n")
-                .contains("already taken by the loaded kext " + CleanKext.class.getName() + " (version 2.0), load tag 1")
+                .contains("already taken by the loaded kext " + CleanKext.class.getName() + " (version 2.0), load tag ")
                 .doesNotContain("see: kext-harness load");
     }
 }

@@ -138,7 +138,8 @@ class BadKextInputTest {
         assertThat(e.getMessage()).startsWith("com.example.same failed to load - (libkern/kext) different version/uuid "
                 + "already loaded; check the system/kernel logs for errors or try kextutil(8).\n(kernel) " + refusal + "\n"
                 + SameIdOtherKext.class.getName() + " (version 1.0) has bundle identifier com.example.same, already taken "
-                + "by the loaded kext " + SameIdKext.class.getName() + " (version 1.0), load tag 1. A kernel holds one "
+                + "by the loaded kext " + SameIdKext.class.getName() + " (version 1.0), load tag " + first.loadTag()
+                + ". A kernel holds one "
                 + "kext per bundle identifier, as XNU does: unload the loaded one first, or give this kext its own "
                 + "@KextBundle(id).");
         assertThat(kernel.kexts().loaded()).containsExactly(first);
