@@ -589,5 +589,10 @@ public final class Kernel implements AutoCloseable {
         public LedgerSnapshot snapshot() {
             return Kernel.this.snapshot();
         }
+
+        @Override
+        public void panicked(KernelPanic panic) {
+            kexts.panicked();
+        }
     }
 }
