@@ -4,6 +4,7 @@ import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -24,6 +25,7 @@ final class HarnessSettings {
     static final String LEAK_POLICY = PREFIX + "leakPolicy";
     static final String PHYSICAL_MEMORY = PREFIX + "physicalMemory";
     static final String FINDINGS = PREFIX + "findings";
+    static final String WATCHDOG = PREFIX + "watchdog";
 
     /** Every key the harness reads, with what it accepts, for error messages. */
     private static final Map<String, String> KEYS = new LinkedHashMap<>();
@@ -32,20 +34,29 @@ final class HarnessSettings {
         KEYS.put(LEAK_POLICY, "panic|fail|xnu");
         KEYS.put(PHYSICAL_MEMORY, "a size such as 8G, 512M or 1073741824, at least 256M");
         KEYS.put(FINDINGS, "true|false");
+        KEYS.put(WATCHDOG, "a time such as 5s, 500ms or 2m, or 0 or off for no watchdog");
     }
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?)(?:i?B)?", Pattern.CASE_INSENSITIVE);
+
+    private static final Pattern TIME = Pattern.compile("(\\d+)\\s*(ms|s|m)?", Pattern.CASE_INSENSITIVE);
 
     static final HarnessSettings NONE = new HarnessSettings(null, null, null);
 
     private final LeakPolicy leakPolicy;
     private final Long physicalMemory;
     private final Boolean findings;
+    private final Duration watchdog;
 
     HarnessSettings(LeakPolicy leakPolicy, Long physicalMemory, Boolean findings) {
+        this(leakPolicy, physicalMemory, findings, null);
+    }
+
+    HarnessSettings(LeakPolicy leakPolicy, Long physicalMemory, Boolean findings, Duration watchdog) {
         this.leakPolicy = leakPolicy;
         this.physicalMemory = physicalMemory;
         this.findings = findings;
+        this.watchdog = watchdog;
     }
 
     /** These settings, with every value that {@code stronger} sets taken from it instead. */
@@ -53,7 +64,8 @@ final class HarnessSettings {
         return new HarnessSettings(
                 stronger.leakPolicy != null ? stronger.leakPolicy : leakPolicy,
                 stronger.physicalMemory != null ? stronger.physicalMemory : physicalMemory,
-                stronger.findings != null ? stronger.findings : findings);
+                stronger.findings != null ? stronger.findings : findings,
+                stronger.watchdog != null ? stronger.watchdog : watchdog);
     }
 
     /** The policy in effect: a test fails on a leak unless something says otherwise. */
@@ -68,6 +80,9 @@ final class HarnessSettings {
         }
         if (findings != null) {
             config = config.withFindings(findings);
+        }
+        if (watchdog != null) {
+            config = config.withWatchdog(watchdog);
         }
         return config;
     }
@@ -88,7 +103,8 @@ final class HarnessSettings {
         return new HarnessSettings(
                 lookup.apply(LEAK_POLICY).map(v -> parseLeakPolicy(LEAK_POLICY, v)).orElse(null),
                 lookup.apply(PHYSICAL_MEMORY).map(v -> parsePhysicalMemory(PHYSICAL_MEMORY, v)).orElse(null),
-                lookup.apply(FINDINGS).map(v -> parseFindings(FINDINGS, v)).orElse(null));
+                lookup.apply(FINDINGS).map(v -> parseFindings(FINDINGS, v)).orElse(null),
+                lookup.apply(WATCHDOG).map(v -> parseWatchdog(WATCHDOG, v)).orElse(null));
     }
 
     /** The attributes of one {@code @KextTest}; {@code where} names it in errors. */
@@ -120,6 +136,29 @@ final class HarnessSettings {
             return Boolean.parseBoolean(v);
         }
         throw invalid(source, value, KEYS.get(FINDINGS), null);
+    }
+
+    /** The kext watchdog's limit: a number with ms, s or m (0 alone, or off, for none). */
+    static Duration parseWatchdog(String source, String value) {
+        String v = value.strip();
+        if (v.equalsIgnoreCase("off") || v.equals("0")) {
+            return Duration.ZERO;
+        }
+        Matcher m = TIME.matcher(v);
+        if (!m.matches() || m.group(2) == null) {
+            throw invalid(source, value, KEYS.get(WATCHDOG), m.matches() ? "give a unit: ms, s or m" : null);
+        }
+        long number;
+        try {
+            number = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw invalid(source, value, KEYS.get(WATCHDOG), "the number is too large");
+        }
+        return switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "ms" -> Duration.ofMillis(number);
+            case "s" -> Duration.ofSeconds(number);
+            default -> Duration.ofMinutes(number);
+        };
     }
 
     /** A byte count with an optional binary unit: 8G is 8 GiB. Checked against what the kernel boots with. */

@@ -29,6 +29,7 @@ import java.lang.reflect.Method;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -234,7 +235,7 @@ public final class KextHarnessExtension
         Kernel kernel = test.kernel();
         List<Throwable> failures = new ArrayList<>();
         boolean panickedInTest = kernel.panicked();
-        Map<String, LeakReport> reports = panickedInTest ? Map.of() : unloadAll(kernel, failures);
+        Map<String, LeakReport> reports = panickedInTest ? reportsAtPanic(kernel) : unloadAll(kernel, failures);
         reports.values().forEach(report -> publish(context, report));
 
         if (test.faultRun() != null) {
@@ -253,8 +254,12 @@ public final class KextHarnessExtension
         if (test.expectPanic() != null) {
             judgeExpectedPanic(test.expectPanic(), panic, failures);
         } else if (panic != null && !panickedInTest) {
-            // A panic in teardown (LeakPolicy.PANIC). One during the test is the test's to report, or to
-            // have asserted, as assertThatPanics does.
+            failures.add(panic); // a panic in teardown (LeakPolicy.PANIC, or a kext stopped under a timed-out test)
+        } else if (panic != null && !ObservedPanics.wasObserved(panic)
+                && !inCauseChain(context.getExecutionException().orElse(null), panic)) {
+            // A panic is the kernel's state: caught and dropped by the kext or the test, it fails the test all
+            // the same, with what the kexts held when it happened. assertThatPanics asserts one on purpose.
+            reports.values().forEach(report -> panic.addSuppressed(new KextLeakError(report)));
             failures.add(panic);
         }
 
@@ -266,7 +271,9 @@ public final class KextHarnessExtension
                 : test.faultRun().explain(failures.get(0), kernel.faults());
         failures.subList(1, failures.size()).forEach(primary::addSuppressed);
         if (testFailure != null) {
-            testFailure.addSuppressed(primary); // the test's own failure says most; the leak comes with it
+            if (!inCauseChain(testFailure, primary)) {
+                testFailure.addSuppressed(primary); // the test's own failure says most; the leak comes with it
+            }
             return;
         }
         // Every failure collected is an AssertionError, a KernelPanic or an unchecked exception.
@@ -274,6 +281,34 @@ public final class KextHarnessExtension
             throw error;
         }
         throw (RuntimeException) primary;
+    }
+
+    private static boolean inCauseChain(Throwable failure, Throwable wanted) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t == wanted) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * What can still be judged in a kernel that panicked during the test (no stop routine runs in a
+     * dead kernel): the verdict of each kext unloaded before the panic, and what each kext still
+     * loaded held when it happened. By bundle id; only those that are not clean.
+     */
+    private static Map<String, LeakReport> reportsAtPanic(Kernel kernel) {
+        Map<String, LeakReport> reports = new LinkedHashMap<>();
+        for (LoadedKext kext : kernel.kexts().all()) {
+            LeakReport report = kext.isLoaded()
+                    ? new LeakReport(kext.bundleId(), kernel.snapshotOfKext(kext.loadTag()),
+                            kernel.ledger().findingsOfKext(kext.loadTag()))
+                    : kernel.leakReport(kext);
+            if (report != null && !report.isClean()) {
+                reports.put(report.bundleId(), report);
+            }
+        }
+        return reports;
     }
 
     /**
@@ -391,6 +426,7 @@ public final class KextHarnessExtension
         private LeakPolicy leakPolicy;
         private Long physicalMemory;
         private Boolean findings;
+        private Duration watchdog;
 
         private Builder() {
         }
@@ -417,8 +453,21 @@ public final class KextHarnessExtension
             return this;
         }
 
+        /**
+         * The kext watchdog: a start, stop or service call of a kext that runs longer than
+         * {@code limit} is stopped and the kernel panics with the kext's stack; {@link Duration#ZERO}
+         * turns it off. Default {@link dev.kextharness.kernel.KernelConfig#DEFAULT_WATCHDOG}.
+         */
+        public Builder watchdog(Duration limit) {
+            if (Objects.requireNonNull(limit, "limit").isNegative()) {
+                throw new IllegalArgumentException("watchdog: the limit must be 0 (off) or positive, not " + limit);
+            }
+            this.watchdog = limit;
+            return this;
+        }
+
         public KextHarnessExtension build() {
-            return new KextHarnessExtension(new HarnessSettings(leakPolicy, physicalMemory, findings));
+            return new KextHarnessExtension(new HarnessSettings(leakPolicy, physicalMemory, findings, watchdog));
         }
     }
 }
