@@ -67,6 +67,21 @@ record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String>
             failure = e;
             verdict = Verdict.LOAD_FAILED;
         }
+        if (kernel.panicked() && panic == null) {
+            // A panic is the kernel's state: the kext caught and dropped it, but the run ended in it all the same.
+            panic = kernel.panic();
+            verdict = Verdict.PANIC;
+            failure = null;
+        }
+        if (panic != null && report == null) {
+            // No stop routine runs in a dead kernel: judge what the kext held when it panicked (in its start, too).
+            LoadedKext held = kext != null ? kext : kernel.kexts().all().stream()
+                    .filter(k -> k.kextClassName().equals(target.className())).reduce((a, b) -> b).orElse(null);
+            if (held != null && held.isLoaded()) {
+                report = new LeakReport(held.bundleId(), kernel.snapshotOfKext(held.loadTag()),
+                        kernel.ledger().findingsOfKext(held.loadTag()));
+            }
+        }
         return new KextRun(target, kext, verdict, kernel.log().textSince(logStart), before, kernel.zoneRows(), report,
                 panic, failure);
     }

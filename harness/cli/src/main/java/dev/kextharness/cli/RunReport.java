@@ -58,12 +58,21 @@ final class RunReport {
                     + (run.kext().isLoaded() ? " is loaded and started.\n" : " unloaded with nothing outstanding.\n");
             case LEAK, FINDING -> run.report().render();
             case PANIC -> run.panic().panicLog() + (run.panic().harnessNote() == null ? ""
-                    : "\n[harness] " + run.panic().harnessNote() + "\n");
+                    : "\n[harness] " + run.panic().harnessNote() + "\n") + heldAtPanic(run);
             case LOAD_FAILED -> withoutLog(run.failure().getMessage()) + "\n";
         };
     }
 
-    /** A load failure's message without its copy of the kernel log, which the report prints already. */
+    /** What a kext still loaded held when the kernel panicked: no stop routine runs in a dead kernel. */
+    private static String heldAtPanic(KextRun run) {
+        if (run.report() == null || run.report().isClean() || (run.kext() != null && !run.kext().isLoaded())) {
+            return ""; // the unload's own verdict, which the panic log's note carries already
+        }
+        return "\n" + run.report().bundleId() + " was still loaded when the kernel panicked; its stop routine never ran. "
+                + "What it held then:\n" + run.report().render();
+    }
+
+        /** A load failure's message without its copy of the kernel log, which the report prints already. */
     private static String withoutLog(String message) {
         int log = message.indexOf("\nKernel log:");
         return log < 0 ? message : message.substring(0, log);
