@@ -31,9 +31,12 @@ import java.util.Map;
  * @param report    the leak report of the unload (also when the kernel panicked over it), or null
  * @param panic     the panic, or null
  * @param failure   why the load or unload failed, or null
+ * @param heldAtPanic what the kext, still loaded, held when the kernel panicked (no stop routine runs in a
+ *                    dead kernel), or null
  */
 record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String> log, List<ZoneRow> before,
-               List<ZoneRow> after, LeakReport report, KernelPanic panic, RuntimeException failure) {
+               List<ZoneRow> after, LeakReport report, KernelPanic panic, RuntimeException failure,
+               LeakReport heldAtPanic) {
 
     /** How the kernel's panic string starts when the harness panics over findings without leaks. */
     private static final String FINDINGS_PANIC = "KEXT FINDINGS: ";
@@ -73,17 +76,18 @@ record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String>
             verdict = Verdict.PANIC;
             failure = null;
         }
-        if (panic != null && report == null) {
+        LeakReport heldAtPanic = null;
+        if (panic != null) {
             // No stop routine runs in a dead kernel: judge what the kext held when it panicked (in its start, too).
             LoadedKext held = kext != null ? kext : kernel.kexts().all().stream()
                     .filter(k -> k.kextClassName().equals(target.className())).reduce((a, b) -> b).orElse(null);
             if (held != null && held.isLoaded()) {
-                report = new LeakReport(held.bundleId(), kernel.snapshotOfKext(held.loadTag()),
+                heldAtPanic = new LeakReport(held.bundleId(), kernel.snapshotOfKext(held.loadTag()),
                         kernel.ledger().findingsOfKext(held.loadTag()));
             }
         }
         return new KextRun(target, kext, verdict, kernel.log().textSince(logStart), before, kernel.zoneRows(), report,
-                panic, failure);
+                panic, failure, heldAtPanic);
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.kextharness.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kextharness.kernel.ledger.LeakReport;
+import dev.kextharness.kernel.panic.HeldAtPanic;
 import dev.kextharness.kernel.report.ZoneRow;
 import dev.kextharness.kernel.report.Zprint;
 import dev.kextharness.kernel.report.ZprintOptions;
@@ -65,11 +67,11 @@ final class RunReport {
 
     /** What a kext still loaded held when the kernel panicked: no stop routine runs in a dead kernel. */
     private static String heldAtPanic(KextRun run) {
-        if (run.report() == null || run.report().isClean() || (run.kext() != null && !run.kext().isLoaded())) {
-            return ""; // the unload's own verdict, which the panic log's note carries already
+        LeakReport held = run.heldAtPanic();
+        if (held == null || held.isClean()) {
+            return "";
         }
-        return "\n" + run.report().bundleId() + " was still loaded when the kernel panicked; its stop routine never ran. "
-                + "What it held then:\n" + run.report().render();
+        return "\n" + HeldAtPanic.render(held);
     }
 
         /** A load failure's message without its copy of the kernel log, which the report prints already. */
@@ -117,6 +119,9 @@ final class RunReport {
             z.put("curSizeAfter", pair[1].curSize());
         }
         node.set("report", run.report() == null ? null : Json.read(run.report().toJson()));
+        if (run.heldAtPanic() != null && !run.heldAtPanic().isClean()) {
+            node.set("heldAtPanic", Json.read(run.heldAtPanic().toJson()));
+        }
         if (run.panic() != null) {
             ObjectNode panic = node.putObject("panic");
             panic.put("panicString", run.panic().panicString());

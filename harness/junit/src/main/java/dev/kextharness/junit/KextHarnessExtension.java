@@ -7,6 +7,7 @@ import dev.kextharness.kernel.kext.LoadOptions;
 import dev.kextharness.kernel.kext.LoadedKext;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
+import dev.kextharness.kernel.panic.HeldAtPanic;
 import dev.kextharness.kernel.panic.KernelPanic;
 import dev.kextharness.kpi.KextBundle;
 import org.junit.jupiter.api.MediaType;
@@ -235,8 +236,10 @@ public final class KextHarnessExtension
         Kernel kernel = test.kernel();
         List<Throwable> failures = new ArrayList<>();
         boolean panickedInTest = kernel.panicked();
-        Map<String, LeakReport> reports = panickedInTest ? reportsAtPanic(kernel) : unloadAll(kernel, failures);
+        List<LeakReport> heldAtPanic = panickedInTest ? heldAtPanic(kernel) : List.of();
+        Map<String, LeakReport> reports = panickedInTest ? unloadedBeforePanic(kernel) : unloadAll(kernel, failures);
         reports.values().forEach(report -> publish(context, report));
+        heldAtPanic.forEach(report -> publish(context, report, HeldAtPanic.render(report)));
 
         if (test.faultRun() != null) {
             test.faultRun().judge(kernel.faults(), context, failures);
@@ -259,7 +262,7 @@ public final class KextHarnessExtension
                 && !inCauseChain(context.getExecutionException().orElse(null), panic)) {
             // A panic is the kernel's state: caught and dropped by the kext or the test, it fails the test all
             // the same, with what the kexts held when it happened. assertThatPanics asserts one on purpose.
-            reports.values().forEach(report -> panic.addSuppressed(new KextLeakError(report)));
+            heldAtPanic.forEach(report -> panic.addSuppressed(new AssertionError(HeldAtPanic.render(report))));
             failures.add(panic);
         }
 
@@ -292,23 +295,31 @@ public final class KextHarnessExtension
         return false;
     }
 
-    /**
-     * What can still be judged in a kernel that panicked during the test (no stop routine runs in a
-     * dead kernel): the verdict of each kext unloaded before the panic, and what each kext still
-     * loaded held when it happened. By bundle id; only those that are not clean.
-     */
-    private static Map<String, LeakReport> reportsAtPanic(Kernel kernel) {
+    /** The verdicts of the kexts that unloaded before the kernel panicked during the test, if not clean. */
+    private static Map<String, LeakReport> unloadedBeforePanic(Kernel kernel) {
         Map<String, LeakReport> reports = new LinkedHashMap<>();
         for (LoadedKext kext : kernel.kexts().all()) {
-            LeakReport report = kext.isLoaded()
-                    ? new LeakReport(kext.bundleId(), kernel.snapshotOfKext(kext.loadTag()),
-                            kernel.ledger().findingsOfKext(kext.loadTag()))
-                    : kernel.leakReport(kext);
+            LeakReport report = kext.isLoaded() ? null : kernel.leakReport(kext);
             if (report != null && !report.isClean()) {
                 reports.put(report.bundleId(), report);
             }
         }
         return reports;
+    }
+
+    /** What each kext still loaded held when the kernel panicked (no stop routine runs in a dead kernel). */
+    private static List<LeakReport> heldAtPanic(Kernel kernel) {
+        List<LeakReport> held = new ArrayList<>();
+        for (LoadedKext kext : kernel.kexts().all()) {
+            if (kext.isLoaded()) {
+                LeakReport report = new LeakReport(kext.bundleId(), kernel.snapshotOfKext(kext.loadTag()),
+                        kernel.ledger().findingsOfKext(kext.loadTag()));
+                if (!report.isClean()) {
+                    held.add(report);
+                }
+            }
+        }
+        return held;
     }
 
     /**
@@ -391,9 +402,13 @@ public final class KextHarnessExtension
     }
 
     private static void publish(ExtensionContext context, LeakReport report) {
-        context.publishReportEntry(LEAK_ENTRY, report.render());
+        publish(context, report, report.render());
+    }
+
+    private static void publish(ExtensionContext context, LeakReport report, String text) {
+        context.publishReportEntry(LEAK_ENTRY, text);
         context.publishReportEntry(LEAK_JSON_ENTRY, report.toJson());
-        publishFile(context, report.bundleId() + "-leak.txt", MediaType.TEXT_PLAIN_UTF_8, report.render());
+        publishFile(context, report.bundleId() + "-leak.txt", MediaType.TEXT_PLAIN_UTF_8, text);
         publishFile(context, report.bundleId() + "-leak.json", MediaType.APPLICATION_JSON, report.toJson());
     }
 

@@ -424,7 +424,8 @@ public final class KextLinker {
         public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
                                          String[] exceptions) {
             MethodVisitor next = super.visitMethod(access, name, descriptor, signature, exceptions);
-            return next == null ? null : new LinkingMethodVisitor(new PreemptionPoints(next), name, sourceFile);
+            return next == null ? null : new LinkingMethodVisitor(
+                    PreemptionPoints.ENABLED ? new PreemptionPoints(next) : next, name, sourceFile);
         }
     }
 

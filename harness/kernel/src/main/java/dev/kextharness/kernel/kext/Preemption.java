@@ -26,6 +26,13 @@ import java.util.Objects;
  * <p>Stability: internal; public only because linked kext code bootstraps through it.
  */
 public final class Preemption {
+    /**
+     * System property that, set to {@code false} before the first kext is linked in the JVM,
+     * links kexts without preemption points (nothing can stop them then). For measuring what
+     * the points cost (harness/bench's PreemptionPointsBenchmark) and nothing else.
+     */
+    public static final String POINTS_PROPERTY = "kextharness.preemptionPoints";
+
     private static final MethodHandle NOTHING = MethodHandles.empty(MethodType.methodType(void.class));
     private static final MethodHandle STOPPED;
     private static final MethodHandle RUN;

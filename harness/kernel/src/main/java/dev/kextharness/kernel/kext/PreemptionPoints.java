@@ -30,6 +30,9 @@ import java.util.Set;
  * handler that releases a monitor) gets no point: throwing there would catch itself for ever.
  */
 final class PreemptionPoints extends MethodVisitor {
+    /** False only when measuring what the points cost ({@link Preemption#POINTS_PROPERTY}). */
+    static final boolean ENABLED = !"false".equals(System.getProperty(Preemption.POINTS_PROPERTY));
+
     /** The name of every point's call, for anyone reading the linked bytecode. */
     static final String NAME = "preemptionPoint";
 
