@@ -2,10 +2,18 @@ package dev.kextharness.junit;
 
 import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.kext.LeakPolicy;
+import dev.kextharness.kernel.ledger.Suppressions;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Objects;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -21,11 +29,12 @@ import java.util.regex.Pattern;
  * Immutable.
  */
 final class HarnessSettings {
-    static final String PREFIX = "kextharness.";
-    static final String LEAK_POLICY = PREFIX + "leakPolicy";
-    static final String PHYSICAL_MEMORY = PREFIX + "physicalMemory";
-    static final String FINDINGS = PREFIX + "findings";
-    static final String WATCHDOG = PREFIX + "watchdog";
+    static final String PREFIX = ConfigurationKeys.PREFIX;
+    static final String LEAK_POLICY = ConfigurationKeys.LEAK_POLICY;
+    static final String PHYSICAL_MEMORY = ConfigurationKeys.PHYSICAL_MEMORY;
+    static final String FINDINGS = ConfigurationKeys.FINDINGS;
+    static final String SUPPRESSIONS = ConfigurationKeys.SUPPRESSIONS;
+    static final String WATCHDOG = ConfigurationKeys.WATCHDOG;
 
     /** Every key the harness reads, with what it accepts, for error messages. */
     private static final Map<String, String> KEYS = new LinkedHashMap<>();
@@ -34,6 +43,7 @@ final class HarnessSettings {
         KEYS.put(LEAK_POLICY, "panic|fail|xnu");
         KEYS.put(PHYSICAL_MEMORY, "a size such as 8G, 512M or 1073741824, at least 256M");
         KEYS.put(FINDINGS, "true|false");
+        KEYS.put(SUPPRESSIONS, "a suppressions file: a path, or a resource on the test class path");
         KEYS.put(WATCHDOG, "a time such as 5s, 500ms or 2m, or 0 or off for no watchdog");
     }
 
@@ -41,21 +51,24 @@ final class HarnessSettings {
 
     private static final Pattern TIME = Pattern.compile("(\\d+)\\s*(ms|s|m)?", Pattern.CASE_INSENSITIVE);
 
-    static final HarnessSettings NONE = new HarnessSettings(null, null, null);
+    static final HarnessSettings NONE = new HarnessSettings(null, null, null, null, null);
 
     private final LeakPolicy leakPolicy;
     private final Long physicalMemory;
     private final Boolean findings;
+    private final String suppressions;
     private final Duration watchdog;
 
-    HarnessSettings(LeakPolicy leakPolicy, Long physicalMemory, Boolean findings) {
-        this(leakPolicy, physicalMemory, findings, null);
+    HarnessSettings(LeakPolicy leakPolicy, Long physicalMemory, Boolean findings, String suppressions) {
+        this(leakPolicy, physicalMemory, findings, suppressions, null);
     }
 
-    HarnessSettings(LeakPolicy leakPolicy, Long physicalMemory, Boolean findings, Duration watchdog) {
+    HarnessSettings(LeakPolicy leakPolicy, Long physicalMemory, Boolean findings, String suppressions,
+                    Duration watchdog) {
         this.leakPolicy = leakPolicy;
         this.physicalMemory = physicalMemory;
         this.findings = findings;
+        this.suppressions = suppressions;
         this.watchdog = watchdog;
     }
 
@@ -65,7 +78,41 @@ final class HarnessSettings {
                 stronger.leakPolicy != null ? stronger.leakPolicy : leakPolicy,
                 stronger.physicalMemory != null ? stronger.physicalMemory : physicalMemory,
                 stronger.findings != null ? stronger.findings : findings,
+                stronger.suppressions != null ? stronger.suppressions : suppressions,
                 stronger.watchdog != null ? stronger.watchdog : watchdog);
+    }
+
+    /**
+     * The suppressions file read: a path, else a resource on the test class path; none if no
+     * source names one. A missing or malformed file is a configuration error naming it.
+     */
+    Suppressions suppressions() {
+        if (suppressions == null || suppressions.isBlank()) {
+            return Suppressions.none();
+        }
+        try {
+            Path file = Path.of(suppressions);
+            if (Files.isRegularFile(file)) {
+                return Suppressions.read(file);
+            }
+            ClassLoader loader = Objects.requireNonNullElse(Thread.currentThread().getContextClassLoader(),
+                    HarnessSettings.class.getClassLoader());
+            URL resource = loader.getResource(suppressions.startsWith("/") ? suppressions.substring(1) : suppressions);
+            if (resource == null) {
+                throw new ExtensionConfigurationException("Suppressions file '" + suppressions + "' (" + SUPPRESSIONS
+                        + ") not found: it is neither a file under " + Path.of("").toAbsolutePath()
+                        + " nor a resource on the test class path; give a path or put it in src/test/resources");
+            }
+            try (InputStream in = resource.openStream()) {
+                return Suppressions.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), resource.toString());
+            }
+        } catch (IllegalArgumentException e) { // a malformed file, or a path the file system refuses
+            throw new ExtensionConfigurationException("Invalid suppressions file for " + SUPPRESSIONS + ": "
+                    + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new ExtensionConfigurationException("Cannot read the suppressions file '" + suppressions + "': "
+                    + e.getMessage(), e);
+        }
     }
 
     /** The policy in effect: a test fails on a leak unless something says otherwise. */
@@ -104,6 +151,7 @@ final class HarnessSettings {
                 lookup.apply(LEAK_POLICY).map(v -> parseLeakPolicy(LEAK_POLICY, v)).orElse(null),
                 lookup.apply(PHYSICAL_MEMORY).map(v -> parsePhysicalMemory(PHYSICAL_MEMORY, v)).orElse(null),
                 lookup.apply(FINDINGS).map(v -> parseFindings(FINDINGS, v)).orElse(null),
+                lookup.apply(SUPPRESSIONS).map(String::strip).orElse(null),
                 lookup.apply(WATCHDOG).map(v -> parseWatchdog(WATCHDOG, v)).orElse(null));
     }
 
@@ -117,7 +165,8 @@ final class HarnessSettings {
                 test.leakPolicy().length == 1 ? test.leakPolicy()[0] : null,
                 test.physicalMemory().isBlank() ? null
                         : parsePhysicalMemory("@KextTest(physicalMemory) on " + where, test.physicalMemory()),
-                test.findings().length == 1 ? test.findings()[0] : null);
+                test.findings().length == 1 ? test.findings()[0] : null,
+                test.suppressions().isBlank() ? null : test.suppressions().strip());
     }
 
     static LeakPolicy parseLeakPolicy(String source, String value) {

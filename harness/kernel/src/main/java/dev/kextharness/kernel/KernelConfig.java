@@ -11,6 +11,7 @@ import java.util.Objects;
  *
  * <p>Stability: stable.
  */
+@org.apiguardian.api.API(status = org.apiguardian.api.API.Status.STABLE, since = "0.1")
 public final class KernelConfig {
     /** How long a kext's start, stop or service call may run before the watchdog stops it. */
     public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(5);

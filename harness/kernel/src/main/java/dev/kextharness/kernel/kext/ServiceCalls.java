@@ -41,7 +41,7 @@ final class ServiceCalls implements InvocationHandler {
         Object[] arguments = args;
         Object result = watchdog.call(kext, "service call " + iface.getSimpleName() + "." + method.getName(),
                 () -> invokeTarget(method, arguments));
-        if (kext.kernel().panicked()) {
+        if (kext.kernel().panic() != null) {
             throw kext.kernel().panic(); // the kext caught the panic and returned: the kernel is dead all the same
         }
         Class<?> type = method.getReturnType();

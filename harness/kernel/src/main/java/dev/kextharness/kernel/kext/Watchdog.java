@@ -1,6 +1,6 @@
 package dev.kextharness.kernel.kext;
 
-import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kernel.panic.KernelPanic;
 
 import java.time.Duration;
@@ -36,10 +36,10 @@ final class Watchdog {
     /** One daemon thread for every kernel of the JVM: it only flips a kext's preemption points. */
     private static final ScheduledThreadPoolExecutor TIMER = timer();
 
-    private final Kernel kernel;
+    private final KextHost kernel;
     private final Set<Call> active = ConcurrentHashMap.newKeySet();
 
-    Watchdog(Kernel kernel) {
+    Watchdog(KextHost kernel) {
         this.kernel = kernel;
     }
 
@@ -79,7 +79,7 @@ final class Watchdog {
     <T> T call(LoadedKext kext, String what, Supplier<T> body) {
         Call call = new Call(kext, what);
         active.add(call);
-        long limit = kernel.config().watchdog().toNanos();
+        long limit = kernel.watchdogLimit().toNanos();
         if (limit > 0) {
             call.timeout = TIMER.schedule(() -> kext.preemption().stop(new Stop(Reason.OVERRAN, call)), limit,
                     TimeUnit.NANOSECONDS);
@@ -161,7 +161,7 @@ final class Watchdog {
                     + "at its next preemption point instead and panics.";
         } else {
             message = "kext watchdog: " + who + " ran its " + call.what + " for " + ran + " ms, over the watchdog "
-                    + "limit of " + kernel.config().watchdog().toMillis() + " ms; " + where;
+                    + "limit of " + kernel.watchdogLimit().toMillis() + " ms; " + where;
             note = "XNU has no such watchdog: a kext routine that never returns keeps kextload (or its caller) waiting "
                     + "for ever. The harness stops kext code that overruns the limit at its next loop back-edge or "
                     + "method entry; set the limit with KernelConfig.withWatchdog, --watchdog or the kextharness.watchdog "
@@ -178,7 +178,7 @@ final class Watchdog {
     /** A ledger call site for the frame the kext was stopped at, so the panic log's backtrace names the kext. */
     private int site(LoadedKext kext, StackTraceElement frame) {
         synchronized (kernel.ledger()) {
-            return kernel.ledger().register(kext.loadTag(), kext.bundleId(), "watchdog", frame.getClassName(),
+            return kernel.ledger().register(kext.loadTag(), kext.bundleId(), "watchdog", Family.NONE, frame.getClassName(),
                     frame.getMethodName(), frame.getFileName(), frame.getLineNumber());
         }
     }
