@@ -15,7 +15,7 @@ class WatchdogCommandTest {
 
         assertThat(r.exitCode()).isEqualTo(ExitCodes.PANIC);
         assertThat(r.out()).contains("verdict: panic")
-                .contains("kext watchdog: com.example.spin-start (load tag 1) ran its start routine for")
+                .contains("kext watchdog: com.example.spin-start (load tag 9) ran its start routine for")
                 .contains("over the watchdog limit of 100 ms")
                 .contains("at dev.kextharness.cli.testkexts.SpinningStartKext.start(SpinningStartKext.java:");
     }

@@ -39,7 +39,7 @@ class WatchdogTest {
         results.testEvents().assertStatistics(stats -> stats.started(5).succeeded(1).failed(4));
         results.testEvents().assertThatEvents().haveExactly(1, event(test("goesOn"), finishedSuccessfully()));
         assertThat(failureOf(results, "loopingStart")).isInstanceOf(KernelPanic.class)
-                .hasMessageContaining("kext watchdog: dev.kextharness.fixture.spinstart (load tag 1) ran its start routine")
+                .hasMessageContaining("kext watchdog: dev.kextharness.fixture.spinstart (load tag 9) ran its start routine")
                 .hasMessageContaining("stopped at dev.kextharness.junit.fixtures.kexts.SpinningStartKext.start("
                         + "SpinningStartKext.java:");
         assertThat(failureOf(results, "loopingServiceCall")).isInstanceOf(KernelPanic.class)
@@ -71,7 +71,7 @@ class WatchdogTest {
         assertThat(failure).isInstanceOf(TimeoutException.class);
         assertThat(failure.getSuppressed()).singleElement().isInstanceOf(KernelPanic.class)
                 .extracting(Throwable::getMessage).asString()
-                .contains("dev.kextharness.fixture.spinstart (load tag 1) was unloaded while its start routine still ran")
+                .contains("dev.kextharness.fixture.spinstart (load tag 9) was unloaded while its start routine still ran")
                 .contains("SpinningStartKext.start(SpinningStartKext.java:");
     }
 

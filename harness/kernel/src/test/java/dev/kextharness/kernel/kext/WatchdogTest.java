@@ -30,6 +30,9 @@ class WatchdogTest {
     /** Small, so that each overrun ends quickly; it is the trigger, not a time the test measures. */
     private static final Duration LIMIT = Duration.ofMillis(100);
 
+    /** The first kext's load tag: after the KPI pseudo-kexts. */
+    private static final int FIRST_TAG = KextManager.PSEUDO_KEXTS.size() + 1;
+
     private final Kernel kernel = Kernel.boot(KernelConfig.defaults().withWatchdog(LIMIT));
 
     @Test
@@ -38,7 +41,7 @@ class WatchdogTest {
 
         assertThat(panic).isNotNull();
         assertThat(kernel.panic()).isSameAs(panic);
-        assertThat(panic.panicString()).contains("kext watchdog: dev.kextharness.test.spinstart (load tag 1) ran its "
+        assertThat(panic.panicString()).contains("kext watchdog: dev.kextharness.test.spinstart (load tag " + FIRST_TAG + ") ran its "
                 + "start routine for").contains("over the watchdog limit of 100 ms");
         String frame = "dev.kextharness.kernel.kext.fixtures.SpinningStartKext.start(SpinningStartKext.java:"
                 + lineOf("SpinningStartKext", "SPIN-LINE") + ")";
@@ -57,7 +60,7 @@ class WatchdogTest {
 
         KernelPanic panic = catchThrowableOfType(() -> kernel.kextunload(kext), KernelPanic.class);
 
-        assertThat(panic.panicString()).contains("dev.kextharness.test.spinner (load tag 1) ran its stop routine")
+        assertThat(panic.panicString()).contains("dev.kextharness.test.spinner (load tag " + kext.loadTag() + ") ran its stop routine")
                 .contains("stopped at dev.kextharness.kernel.kext.fixtures.SpinnerKext.stop(SpinnerKext.java:");
     }
 
@@ -90,7 +93,7 @@ class WatchdogTest {
         assertThat(panic).isNotNull().isSameAs(kernel.panic());
         assertThat(panic.panicString()).contains("double free");
         // The handler's entry threw the panic again: the allocation after it never happened.
-        assertThat(panic.ledger().kext(1).count()).isZero();
+        assertThat(panic.ledger().kext(FIRST_TAG).count()).isZero();
         // And the kext's code stops at its next preemption point, whatever it is.
         assertThat(catchThrowableOfType(spinner::ping, KernelPanic.class)).isSameAs(panic);
     }
@@ -126,7 +129,7 @@ class WatchdogTest {
         assertThat(kernel.kextstat()).contains("dev.kextharness.test.spinner");
         KernelPanic panic = catchThrowableOfType(() -> kernel.kextunload(kext), KernelPanic.class);
 
-        assertThat(panic.panicString()).contains("dev.kextharness.test.spinner (load tag 1) was unloaded while its "
+        assertThat(panic.panicString()).contains("dev.kextharness.test.spinner (load tag " + kext.loadTag() + ") was unloaded while its "
                 + "service call Spinner.spin still ran on thread").contains("SpinnerKext.spin(SpinnerKext.java:");
         ExecutionException ended = catchThrowableOfType(stuck::get, ExecutionException.class);
         assertThat(ended.getCause()).isSameAs(panic);
