@@ -10,6 +10,11 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /**
  * The options every command that boots a kernel shares: the simulated Mac and how strict the
  * kernel is. A picocli mixin: a command adds {@code @Mixin KernelOptions kernel;} and boots with
@@ -49,6 +54,12 @@ public final class KernelOptions {
             description = "Seed of what XNU randomises per boot (poison cookies); same seed, same output.")
     long bootSeed;
 
+    @Option(names = "--watchdog", paramLabel = "<time>", converter = WatchdogConverter.class, defaultValue = "5s",
+            description = "Stop a kext whose start, stop or service call runs longer than this (such as 500ms, 5s, "
+                    + "2m; 0 or off for no limit), and panic with the kext's stack (default: ${DEFAULT-VALUE}; XNU "
+                    + "has no such watchdog and would wait for ever).")
+    Duration watchdog;
+
     /** The kernel configuration these options describe; a bad value is a usage error. */
     public KernelConfig config() {
         try {
@@ -58,7 +69,8 @@ public final class KernelOptions {
                     .withJetsamLimitPercent(jetsamLimitPercent)
                     .withLeakPolicy(leakPolicy)
                     .withFindings(!noFindings)
-                    .withBootSeed(bootSeed);
+                    .withBootSeed(bootSeed)
+                    .withWatchdog(watchdog);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(mixee.commandLine(), e.getMessage());
         }
@@ -76,6 +88,30 @@ public final class KernelOptions {
     /** False with --no-findings: the kernel stays silent about misuse XNU accepts. */
     public boolean findings() {
         return !noFindings;
+    }
+
+    /** A time with its unit: {@code 500ms}, {@code 5s}, {@code 2m}; {@code 0} or {@code off} for none. */
+    static final class WatchdogConverter implements ITypeConverter<Duration> {
+        private static final Pattern TIME = Pattern.compile("(\\d{1,9})\\s*(ms|s|m)", Pattern.CASE_INSENSITIVE);
+
+        @Override
+        public Duration convert(String value) {
+            String v = value.strip();
+            if (v.equals("0") || v.equalsIgnoreCase("off")) {
+                return Duration.ZERO;
+            }
+            Matcher m = TIME.matcher(v);
+            if (!m.matches()) {
+                throw new TypeConversionException("'" + value + "' is not a watchdog limit: give a time with its unit, "
+                        + "such as 500ms, 5s or 2m, or 0 (or off) for none");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2).toLowerCase(Locale.ROOT)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                default -> Duration.ofMinutes(n);
+            };
+        }
     }
 
     /** {@code panic}, {@code fail} or {@code xnu}, in any case. */

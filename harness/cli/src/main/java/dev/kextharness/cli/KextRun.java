@@ -31,9 +31,12 @@ import java.util.Map;
  * @param report    the leak report of the unload (also when the kernel panicked over it), or null
  * @param panic     the panic, or null
  * @param failure   why the load or unload failed, or null
+ * @param heldAtPanic what the kext, still loaded, held when the kernel panicked (no stop routine runs in a
+ *                    dead kernel), or null
  */
 record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String> log, List<ZoneRow> before,
-               List<ZoneRow> after, LeakReport report, KernelPanic panic, RuntimeException failure) {
+               List<ZoneRow> after, LeakReport report, KernelPanic panic, RuntimeException failure,
+               LeakReport heldAtPanic) {
 
     /** How the kernel's panic string starts when the harness panics over findings without leaks. */
     private static final String FINDINGS_PANIC = "KEXT FINDINGS: ";
@@ -67,8 +70,24 @@ record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String>
             failure = e;
             verdict = Verdict.LOAD_FAILED;
         }
+        if (kernel.panicked() && panic == null) {
+            // A panic is the kernel's state: the kext caught and dropped it, but the run ended in it all the same.
+            panic = kernel.panic();
+            verdict = Verdict.PANIC;
+            failure = null;
+        }
+        LeakReport heldAtPanic = null;
+        if (panic != null) {
+            // No stop routine runs in a dead kernel: judge what the kext held when it panicked (in its start, too).
+            LoadedKext held = kext != null ? kext : kernel.kexts().all().stream()
+                    .filter(k -> k.kextClassName().equals(target.className())).reduce((a, b) -> b).orElse(null);
+            if (held != null && held.isLoaded()) {
+                heldAtPanic = new LeakReport(held.bundleId(), kernel.snapshotOfKext(held.loadTag()),
+                        kernel.ledger().findingsOfKext(held.loadTag()));
+            }
+        }
         return new KextRun(target, kext, verdict, kernel.log().textSince(logStart), before, kernel.zoneRows(), report,
-                panic, failure);
+                panic, failure, heldAtPanic);
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.kextharness.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kextharness.kernel.ledger.LeakReport;
+import dev.kextharness.kernel.panic.HeldAtPanic;
 import dev.kextharness.kernel.report.ZoneRow;
 import dev.kextharness.kernel.report.Zprint;
 import dev.kextharness.kernel.report.ZprintOptions;
@@ -66,9 +68,18 @@ final class RunReport {
                     + suppressedSection(run);
             case LEAK, FINDING -> run.report().render();
             case PANIC -> run.panic().panicLog() + (run.panic().harnessNote() == null ? ""
-                    : "\n[harness] " + run.panic().harnessNote() + "\n");
+                    : "\n[harness] " + run.panic().harnessNote() + "\n") + heldAtPanic(run);
             case LOAD_FAILED -> withoutLog(run.failure().getMessage()) + "\n";
         };
+    }
+
+    /** What a kext still loaded held when the kernel panicked: no stop routine runs in a dead kernel. */
+    private static String heldAtPanic(KextRun run) {
+        LeakReport held = run.heldAtPanic();
+        if (held == null || held.isClean()) {
+            return "";
+        }
+        return "\n" + HeldAtPanic.render(held);
     }
 
     /** What suppressions took out of a clean verdict, as the leak report lists it; "" if nothing. */
@@ -125,6 +136,9 @@ final class RunReport {
             z.put("curSizeAfter", pair[1].curSize());
         }
         node.set("report", run.report() == null ? null : Json.read(run.report().toJson()));
+        if (run.heldAtPanic() != null && !run.heldAtPanic().isClean()) {
+            node.set("heldAtPanic", Json.read(run.heldAtPanic().toJson()));
+        }
         if (run.panic() != null) {
             ObjectNode panic = node.putObject("panic");
             panic.put("panicString", run.panic().panicString());

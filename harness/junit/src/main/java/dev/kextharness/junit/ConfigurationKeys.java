@@ -23,6 +23,12 @@ public final class ConfigurationKeys {
      * to the working directory, or a resource on the test class path.
      */
     public static final String SUPPRESSIONS = PREFIX + "suppressions";
+    /**
+     * The kext watchdog: a start, stop or service call of a kext that runs longer is stopped and the
+     * kernel panics with the kext's stack. A time such as {@code 500ms}, {@code 5s} or {@code 2m}
+     * (default 5s), or {@code 0} or {@code off} for none.
+     */
+    public static final String WATCHDOG = PREFIX + "watchdog";
 
     private ConfigurationKeys() {
     }

@@ -11,6 +11,7 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Objects;
 import java.util.LinkedHashMap;
@@ -33,6 +34,7 @@ final class HarnessSettings {
     static final String PHYSICAL_MEMORY = ConfigurationKeys.PHYSICAL_MEMORY;
     static final String FINDINGS = ConfigurationKeys.FINDINGS;
     static final String SUPPRESSIONS = ConfigurationKeys.SUPPRESSIONS;
+    static final String WATCHDOG = ConfigurationKeys.WATCHDOG;
 
     /** Every key the harness reads, with what it accepts, for error messages. */
     private static final Map<String, String> KEYS = new LinkedHashMap<>();
@@ -42,22 +44,32 @@ final class HarnessSettings {
         KEYS.put(PHYSICAL_MEMORY, "a size such as 8G, 512M or 1073741824, from 256M to 1536G (1.5 TiB)");
         KEYS.put(FINDINGS, "true|false");
         KEYS.put(SUPPRESSIONS, "a suppressions file: a path, or a resource on the test class path");
+        KEYS.put(WATCHDOG, "a time such as 5s, 500ms or 2m, or 0 or off for no watchdog");
     }
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?)(?:i?B)?", Pattern.CASE_INSENSITIVE);
 
-    static final HarnessSettings NONE = new HarnessSettings(null, null, null, null);
+    private static final Pattern TIME = Pattern.compile("(\\d+)\\s*(ms|s|m)?", Pattern.CASE_INSENSITIVE);
+
+    static final HarnessSettings NONE = new HarnessSettings(null, null, null, null, null);
 
     private final LeakPolicy leakPolicy;
     private final Long physicalMemory;
     private final Boolean findings;
     private final String suppressions;
+    private final Duration watchdog;
 
     HarnessSettings(LeakPolicy leakPolicy, Long physicalMemory, Boolean findings, String suppressions) {
+        this(leakPolicy, physicalMemory, findings, suppressions, null);
+    }
+
+    HarnessSettings(LeakPolicy leakPolicy, Long physicalMemory, Boolean findings, String suppressions,
+                    Duration watchdog) {
         this.leakPolicy = leakPolicy;
         this.physicalMemory = physicalMemory;
         this.findings = findings;
         this.suppressions = suppressions;
+        this.watchdog = watchdog;
     }
 
     /** These settings, with every value that {@code stronger} sets taken from it instead. */
@@ -66,7 +78,8 @@ final class HarnessSettings {
                 stronger.leakPolicy != null ? stronger.leakPolicy : leakPolicy,
                 stronger.physicalMemory != null ? stronger.physicalMemory : physicalMemory,
                 stronger.findings != null ? stronger.findings : findings,
-                stronger.suppressions != null ? stronger.suppressions : suppressions);
+                stronger.suppressions != null ? stronger.suppressions : suppressions,
+                stronger.watchdog != null ? stronger.watchdog : watchdog);
     }
 
     /**
@@ -115,6 +128,9 @@ final class HarnessSettings {
         if (findings != null) {
             config = config.withFindings(findings);
         }
+        if (watchdog != null) {
+            config = config.withWatchdog(watchdog);
+        }
         return config;
     }
 
@@ -135,7 +151,8 @@ final class HarnessSettings {
                 lookup.apply(LEAK_POLICY).map(v -> parseLeakPolicy(LEAK_POLICY, v)).orElse(null),
                 lookup.apply(PHYSICAL_MEMORY).map(v -> parsePhysicalMemory(PHYSICAL_MEMORY, v)).orElse(null),
                 lookup.apply(FINDINGS).map(v -> parseFindings(FINDINGS, v)).orElse(null),
-                lookup.apply(SUPPRESSIONS).map(String::strip).orElse(null));
+                lookup.apply(SUPPRESSIONS).map(String::strip).orElse(null),
+                lookup.apply(WATCHDOG).map(v -> parseWatchdog(WATCHDOG, v)).orElse(null));
     }
 
     /** The attributes of one {@code @KextTest}; {@code where} names it in errors. */
@@ -168,6 +185,29 @@ final class HarnessSettings {
             return Boolean.parseBoolean(v);
         }
         throw invalid(source, value, KEYS.get(FINDINGS), null);
+    }
+
+    /** The kext watchdog's limit: a number with ms, s or m (0 alone, or off, for none). */
+    static Duration parseWatchdog(String source, String value) {
+        String v = value.strip();
+        if (v.equalsIgnoreCase("off") || v.equals("0")) {
+            return Duration.ZERO;
+        }
+        Matcher m = TIME.matcher(v);
+        if (!m.matches() || m.group(2) == null) {
+            throw invalid(source, value, KEYS.get(WATCHDOG), m.matches() ? "give a unit: ms, s or m" : null);
+        }
+        long number;
+        try {
+            number = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw invalid(source, value, KEYS.get(WATCHDOG), "the number is too large");
+        }
+        return switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "ms" -> Duration.ofMillis(number);
+            case "s" -> Duration.ofSeconds(number);
+            default -> Duration.ofMinutes(number);
+        };
     }
 
     /** A byte count with an optional binary unit: 8G is 8 GiB. Checked against what the kernel boots with. */

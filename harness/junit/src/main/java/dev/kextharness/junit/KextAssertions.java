@@ -32,6 +32,7 @@ public final class KextAssertions {
             thrown = t;
         }
         if (thrown instanceof KernelPanic panic) {
+            ObservedPanics.observed(panic); // asserted: the extension leaves this panic to the test
             return new KernelPanicAssert(panic);
         }
         throw new AssertionError(KextErrors.shouldPanic(thrown), thrown);

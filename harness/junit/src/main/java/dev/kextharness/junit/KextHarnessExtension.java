@@ -10,6 +10,7 @@ import dev.kextharness.kernel.ledger.Finding;
 import dev.kextharness.kernel.ledger.HeldPortRight;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
+import dev.kextharness.kernel.panic.HeldAtPanic;
 import dev.kextharness.kernel.panic.KernelPanic;
 import dev.kextharness.kpi.KextBundle;
 import org.junit.jupiter.api.MediaType;
@@ -32,6 +33,7 @@ import java.lang.reflect.Method;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -245,8 +247,11 @@ public final class KextHarnessExtension
         List<Throwable> failures = new ArrayList<>();
         boolean panickedInTest = kernel.panicked();
         List<LeakReport> acceptedBySuppressions = new ArrayList<>();
-        Map<String, LeakReport> reports = panickedInTest ? Map.of() : unloadAll(kernel, failures, acceptedBySuppressions);
+        List<LeakReport> heldAtPanic = panickedInTest ? heldAtPanic(kernel) : List.of();
+        Map<String, LeakReport> reports = panickedInTest ? unloadedBeforePanic(kernel)
+                : unloadAll(kernel, failures, acceptedBySuppressions);
         reports.values().forEach(report -> publish(context, report));
+        heldAtPanic.forEach(report -> publish(context, report, HeldAtPanic.render(report)));
         acceptedBySuppressions.forEach(report -> context.publishReportEntry(SUPPRESSED_ENTRY, report.render()));
 
         if (test.faultRun() != null) {
@@ -265,8 +270,12 @@ public final class KextHarnessExtension
         if (test.expectPanic() != null) {
             judgeExpectedPanic(test.expectPanic(), panic, failures);
         } else if (panic != null && !panickedInTest) {
-            // A panic in teardown (LeakPolicy.PANIC). One during the test is the test's to report, or to
-            // have asserted, as assertThatPanics does.
+            failures.add(panic); // a panic in teardown (LeakPolicy.PANIC, or a kext stopped under a timed-out test)
+        } else if (panic != null && !ObservedPanics.wasObserved(panic)
+                && !inCauseChain(context.getExecutionException().orElse(null), panic)) {
+            // A panic is the kernel's state: caught and dropped by the kext or the test, it fails the test all
+            // the same, with what the kexts held when it happened. assertThatPanics asserts one on purpose.
+            heldAtPanic.forEach(report -> panic.addSuppressed(new AssertionError(HeldAtPanic.render(report))));
             failures.add(panic);
         }
 
@@ -278,7 +287,9 @@ public final class KextHarnessExtension
                 : test.faultRun().explain(failures.get(0), kernel.faults());
         failures.subList(1, failures.size()).forEach(primary::addSuppressed);
         if (testFailure != null) {
-            testFailure.addSuppressed(primary); // the test's own failure says most; the leak comes with it
+            if (!inCauseChain(testFailure, primary)) {
+                testFailure.addSuppressed(primary); // the test's own failure says most; the leak comes with it
+            }
             return;
         }
         // Every failure collected is an AssertionError, a KernelPanic or an unchecked exception.
@@ -286,6 +297,42 @@ public final class KextHarnessExtension
             throw error;
         }
         throw (RuntimeException) primary;
+    }
+
+    private static boolean inCauseChain(Throwable failure, Throwable wanted) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t == wanted) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The verdicts of the kexts that unloaded before the kernel panicked during the test, if not clean. */
+    private static Map<String, LeakReport> unloadedBeforePanic(Kernel kernel) {
+        Map<String, LeakReport> reports = new LinkedHashMap<>();
+        for (LoadedKext kext : kernel.kexts().all()) {
+            LeakReport report = kext.isLoaded() ? null : kernel.leakReport(kext);
+            if (report != null && !report.isClean()) {
+                reports.put(report.bundleId(), report);
+            }
+        }
+        return reports;
+    }
+
+    /** What each kext still loaded held when the kernel panicked (no stop routine runs in a dead kernel). */
+    private static List<LeakReport> heldAtPanic(Kernel kernel) {
+        List<LeakReport> held = new ArrayList<>();
+        for (LoadedKext kext : kernel.kexts().all()) {
+            if (kext.isLoaded()) {
+                LeakReport report = new LeakReport(kext.bundleId(), kernel.snapshotOfKext(kext.loadTag()),
+                        kernel.ledger().findingsOfKext(kext.loadTag()));
+                if (!report.isClean()) {
+                    held.add(report);
+                }
+            }
+        }
+        return held;
     }
 
     /**
@@ -385,9 +432,13 @@ public final class KextHarnessExtension
     }
 
     private static void publish(ExtensionContext context, LeakReport report) {
-        context.publishReportEntry(LEAK_ENTRY, report.render());
+        publish(context, report, report.render());
+    }
+
+    private static void publish(ExtensionContext context, LeakReport report, String text) {
+        context.publishReportEntry(LEAK_ENTRY, text);
         context.publishReportEntry(LEAK_JSON_ENTRY, report.toJson());
-        publishFile(context, report.bundleId() + "-leak.txt", MediaType.TEXT_PLAIN_UTF_8, report.render());
+        publishFile(context, report.bundleId() + "-leak.txt", MediaType.TEXT_PLAIN_UTF_8, text);
         publishFile(context, report.bundleId() + "-leak.json", MediaType.APPLICATION_JSON, report.toJson());
     }
 
@@ -421,6 +472,7 @@ public final class KextHarnessExtension
         private Long physicalMemory;
         private Boolean findings;
         private String suppressions;
+        private Duration watchdog;
 
         private Builder() {
         }
@@ -453,8 +505,22 @@ public final class KextHarnessExtension
             return this;
         }
 
+        /**
+         * The kext watchdog: a start, stop or service call of a kext that runs longer than
+         * {@code limit} is stopped and the kernel panics with the kext's stack; {@link Duration#ZERO}
+         * turns it off. Default {@link dev.kextharness.kernel.KernelConfig#DEFAULT_WATCHDOG}.
+         */
+        public Builder watchdog(Duration limit) {
+            if (Objects.requireNonNull(limit, "limit").isNegative()) {
+                throw new IllegalArgumentException("watchdog: the limit must be 0 (off) or positive, not " + limit);
+            }
+            this.watchdog = limit;
+            return this;
+        }
+
         public KextHarnessExtension build() {
-            return new KextHarnessExtension(new HarnessSettings(leakPolicy, physicalMemory, findings, suppressions));
+            return new KextHarnessExtension(new HarnessSettings(leakPolicy, physicalMemory, findings, suppressions,
+                    watchdog));
         }
     }
 }

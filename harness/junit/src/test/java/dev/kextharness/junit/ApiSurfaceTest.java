@@ -62,7 +62,7 @@ class ApiSurfaceTest {
             }
         }
         assertThat(keys).containsExactlyInAnyOrder(HarnessSettings.LEAK_POLICY, HarnessSettings.PHYSICAL_MEMORY,
-                HarnessSettings.FINDINGS, HarnessSettings.SUPPRESSIONS);
+                HarnessSettings.FINDINGS, HarnessSettings.SUPPRESSIONS, HarnessSettings.WATCHDOG);
         assertThat(keys).allMatch(k -> k.startsWith(ConfigurationKeys.PREFIX));
     }
 }

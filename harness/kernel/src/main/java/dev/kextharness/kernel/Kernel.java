@@ -663,6 +663,11 @@ public final class Kernel implements AutoCloseable {
         }
 
         @Override
+        public java.time.Duration watchdogLimit() {
+            return config.watchdog();
+        }
+
+        @Override
         public String osrelease() {
             return Kernel.this.osrelease();
         }
@@ -748,6 +753,11 @@ public final class Kernel implements AutoCloseable {
         @Override
         public LedgerSnapshot snapshot() {
             return Kernel.this.snapshot();
+        }
+
+        @Override
+        public void panicked(KernelPanic panic) {
+            kexts.panicked();
         }
     }
 }

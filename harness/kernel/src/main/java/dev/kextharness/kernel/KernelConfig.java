@@ -3,6 +3,7 @@ package dev.kextharness.kernel;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.vm.AddressSpace;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -13,9 +14,11 @@ import java.util.Objects;
  */
 @org.apiguardian.api.API(status = org.apiguardian.api.API.Status.STABLE, since = "0.1")
 public final class KernelConfig {
+    /** How long a kext's start, stop or service call may run before the watchdog stops it. */
+    public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(5);
     private static final KernelConfig DEFAULTS = new KernelConfig(32L << 30, 0, 95, LeakPolicy.PANIC, true, 0L,
             "19H2", "Darwin Kernel Version 19.6.0: Sun Jul  5 00:43:10 PDT 2020; root:xnu-6153.141.1~9/RELEASE_X86_64",
-            "MacBookPro16,1 (Mac-E1008331FDC96864)", "", 8);
+            "MacBookPro16,1 (Mac-E1008331FDC96864)", "", 8, DEFAULT_WATCHDOG);
 
     private final long physicalMemory;
     private final long zoneMapSize;
@@ -28,10 +31,11 @@ public final class KernelConfig {
     private final String systemModel;
     private final String bootArgs;
     private final int cpus;
+    private final Duration watchdog;
 
     private KernelConfig(long physicalMemory, long zoneMapSize, int jetsamLimitPercent, LeakPolicy leakPolicy,
                          boolean findings, long bootSeed, String osVersion, String kernelVersion, String systemModel,
-                         String bootArgs, int cpus) {
+                         String bootArgs, int cpus, Duration watchdog) {
         this.physicalMemory = physicalMemory;
         this.zoneMapSize = zoneMapSize;
         this.jetsamLimitPercent = jetsamLimitPercent;
@@ -43,6 +47,7 @@ public final class KernelConfig {
         this.systemModel = systemModel;
         this.bootArgs = bootArgs;
         this.cpus = cpus;
+        this.watchdog = watchdog;
     }
 
     /** A 32 GiB Catalina 10.15.6 Mac (the source article's), panic on leaks, harness findings on. */
@@ -70,7 +75,7 @@ public final class KernelConfig {
                     + "that much)");
         }
         return new KernelConfig(bytes, zoneMapSize, jetsamLimitPercent, leakPolicy, findings, bootSeed, osVersion,
-                kernelVersion, systemModel, bootArgs, cpus);
+                kernelVersion, systemModel, bootArgs, cpus, watchdog);
     }
 
     /** A byte count as a user wrote it: whole TiB, GiB, MiB or KiB where it is one, else bytes. */
@@ -95,7 +100,7 @@ public final class KernelConfig {
             throw new IllegalArgumentException("zone map size must be 0 (derive from RAM) or positive, not " + bytes);
         }
         return new KernelConfig(physicalMemory, bytes, jetsamLimitPercent, leakPolicy, findings, bootSeed, osVersion,
-                kernelVersion, systemModel, bootArgs, cpus);
+                kernelVersion, systemModel, bootArgs, cpus, watchdog);
     }
 
     /** The {@code zone_map_jetsam_limit} boot-arg, 1..100 percent (default 95). */
@@ -104,13 +109,13 @@ public final class KernelConfig {
             throw new IllegalArgumentException("zone_map_jetsam_limit must be 1..100 percent, not " + percent);
         }
         return new KernelConfig(physicalMemory, zoneMapSize, percent, leakPolicy, findings, bootSeed, osVersion,
-                kernelVersion, systemModel, bootArgs, cpus);
+                kernelVersion, systemModel, bootArgs, cpus, watchdog);
     }
 
     /** What an unload with outstanding allocations does. */
     public KernelConfig withLeakPolicy(LeakPolicy policy) {
         return new KernelConfig(physicalMemory, zoneMapSize, jetsamLimitPercent, Objects.requireNonNull(policy), findings,
-                bootSeed, osVersion, kernelVersion, systemModel, bootArgs, cpus);
+                bootSeed, osVersion, kernelVersion, systemModel, bootArgs, cpus, watchdog);
     }
 
     /**
@@ -119,19 +124,34 @@ public final class KernelConfig {
      */
     public KernelConfig withFindings(boolean enabled) {
         return new KernelConfig(physicalMemory, zoneMapSize, jetsamLimitPercent, leakPolicy, enabled, bootSeed,
-                osVersion, kernelVersion, systemModel, bootArgs, cpus);
+                osVersion, kernelVersion, systemModel, bootArgs, cpus, watchdog);
     }
 
     /** Seed for what XNU randomises per boot (poison cookies). Same seed, same kernel. */
     public KernelConfig withBootSeed(long seed) {
         return new KernelConfig(physicalMemory, zoneMapSize, jetsamLimitPercent, leakPolicy, findings, seed, osVersion,
-                kernelVersion, systemModel, bootArgs, cpus);
+                kernelVersion, systemModel, bootArgs, cpus, watchdog);
     }
 
     /** The boot-args string printed in panic logs. */
     public KernelConfig withBootArgs(String args) {
         return new KernelConfig(physicalMemory, zoneMapSize, jetsamLimitPercent, leakPolicy, findings, bootSeed,
-                osVersion, kernelVersion, systemModel, Objects.requireNonNull(args), cpus);
+                osVersion, kernelVersion, systemModel, Objects.requireNonNull(args), cpus, watchdog);
+    }
+
+    /**
+     * The kext watchdog: a kext's start routine, stop routine or service call that runs longer than
+     * {@code limit} is stopped where it stands and the kernel panics, with the kext's stack. XNU
+     * has no such watchdog (kextload would wait for ever); {@link Duration#ZERO} turns it off, as
+     * it is. Default {@link #DEFAULT_WATCHDOG}.
+     */
+    public KernelConfig withWatchdog(Duration limit) {
+        Objects.requireNonNull(limit, "limit");
+        if (limit.isNegative()) {
+            throw new IllegalArgumentException("the watchdog limit must be 0 (off) or positive, not " + limit);
+        }
+        return new KernelConfig(physicalMemory, zoneMapSize, jetsamLimitPercent, leakPolicy, findings, bootSeed,
+                osVersion, kernelVersion, systemModel, bootArgs, cpus, limit);
     }
 
     public long physicalMemory() {
@@ -176,5 +196,10 @@ public final class KernelConfig {
 
     public int cpus() {
         return cpus;
+    }
+
+    /** The kext watchdog's limit; {@link Duration#ZERO} when it is off. */
+    public Duration watchdog() {
+        return watchdog;
     }
 }

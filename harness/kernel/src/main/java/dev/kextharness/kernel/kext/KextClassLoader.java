@@ -12,13 +12,16 @@ final class KextClassLoader extends ClassLoader {
     }
 
     private static final String LINKER = KextLinker.class.getName();
+    private static final String PREEMPTION = Preemption.class.getName();
+    /** How every kext loader's name starts, so that a stack trace tells kext frames apart. */
+    static final String NAME_PREFIX = "kext ";
 
     private final KextImage image;
     /** The kext while it is loaded; null after unload, so that its classes no longer reach the kernel. */
     private volatile LoadedKext kext;
 
     KextClassLoader(KextImage image, ClassLoader parent, LoadedKext kext) {
-        super("kext " + kext.bundleId() + " (load tag " + kext.loadTag() + ")", parent);
+        super(NAME_PREFIX + kext.bundleId() + " (load tag " + kext.loadTag() + ")", parent);
         this.image = image;
         this.kext = kext;
     }
@@ -45,6 +48,8 @@ final class KextClassLoader extends ClassLoader {
                 } else if (name.equals(LINKER)) {
                     // Linked call sites bootstrap through this kernel's linker, whatever the parent sees.
                     c = KextLinker.class;
+                } else if (name.equals(PREEMPTION)) {
+                    c = Preemption.class; // preemption points bootstrap through this kernel's kext package too
                 } else {
                     c = super.loadClass(name, false);
                 }

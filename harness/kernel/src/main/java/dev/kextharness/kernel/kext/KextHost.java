@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.kext;
 
+import java.time.Duration;
 import dev.kextharness.kernel.fault.FaultInjector;
 import dev.kextharness.kernel.iokit.IOKitAllocators;
 import dev.kextharness.kernel.ipc.Ipc;
@@ -31,6 +32,9 @@ public interface KextHost {
     KernelPanic panic();
 
     long uptimeNanos();
+
+    /** The kext watchdog's limit ({@code KernelConfig.watchdog()}); zero when it is off. */
+    Duration watchdogLimit();
 
     /** {@code osrelease}, such as {@code 19.6.0}: the version of the kernel and of its KPI pseudo-kexts. */
     String osrelease();

@@ -349,9 +349,9 @@ public final class KextLinker {
             this.pool = TypePool.Default.of(locator);
         }
 
-        /** A class needs rewriting if it calls a bound KPI function or belongs to a nest. */
+        /** Every class of the kext is rewritten: each has preemption points ({@link PreemptionPoints}). */
         boolean needed(ClassInfo info) {
-            return info.callsRoutedKpi || info.nestHost != null || !info.nestMembers.isEmpty();
+            return true;
         }
 
         byte[] rewrite(ClassInfo info) {
@@ -420,7 +420,8 @@ public final class KextLinker {
         public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
                                          String[] exceptions) {
             MethodVisitor next = super.visitMethod(access, name, descriptor, signature, exceptions);
-            return next == null ? null : new LinkingMethodVisitor(next, name, sourceFile);
+            return next == null ? null : new LinkingMethodVisitor(
+                    PreemptionPoints.ENABLED ? new PreemptionPoints(next) : next, name, sourceFile);
         }
     }
 

@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * OSKext for one kernel: loads, starts, stops and unloads kexts in XNU's order, writing XNU's
@@ -37,6 +38,10 @@ import java.util.Set;
  * throws unloads the kext at once without calling stop ({@link KextLoadException}); a stop that
  * fails or throws keeps it loaded ({@link KextUnloadException}). Only a {@link KernelPanic}
  * propagates as is, and whatever the kernel's leak verdict throws after an unload.
+ *
+ * <p>No lock of the manager is held while kext code runs (static initialisers, constructor, start,
+ * stop): another thread can always list, unload or report, and the {@link Watchdog} stops a kext
+ * that overruns its limit, or that is unloaded while another thread is still in its code.
  *
  * <p>Stability: stable for {@code load}, {@code unload}, {@code loaded} and {@code kextstatRows}.
  */
@@ -50,15 +55,19 @@ public final class KextManager {
             KextBundle.KPI_UNSUPPORTED);
 
     private final KextHost kernel;
-    private final List<LoadedKext> all = new ArrayList<>();
+    /** Read without the lock by the watchdog when the kernel panics. */
+    private final List<LoadedKext> all = new CopyOnWriteArrayList<>();
     private final List<LoadedKext> loaded = new ArrayList<>();
     private int nextLoadTag = PSEUDO_KEXTS.size() + 1;
     private long nextAddress = AddressSpace.KEXT_BASE;
-    private KextEvent lastLoaded;
-    private KextEvent lastUnloaded;
+    /** Read by the panic log, maybe on a kext's thread while another holds the lock. */
+    private volatile KextEvent lastLoaded;
+    private volatile KextEvent lastUnloaded;
+    private final Watchdog watchdog;
 
     public KextManager(KextHost kernel) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
+        this.watchdog = new Watchdog(kernel);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -88,11 +97,27 @@ public final class KextManager {
      * @throws KextLinkException if it uses symbols the kernel does not export
      * @throws KextLoadException if it is not a valid kext, a dependency is not loaded, or its start failed
      */
-    public synchronized LoadedKext load(KextSource source, LoadOptions options) {
+    public LoadedKext load(KextSource source, LoadOptions options) {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(options, "options");
         kernel.checkAlive();
-        int logStart = kernel.log().size();
+        int logStart;
+        LoadedKext kext;
+        synchronized (this) {
+            logStart = kernel.log().size();
+            int tagBefore = nextLoadTag;
+            kext = link(source, options, logStart);
+            if (kext.loadTag() < tagBefore) {
+                return kext; // already loaded under that bundle identifier
+            }
+        }
+        start(kext, source.parent(), options, logStart);
+        log("Kext %s loaded.", kext.bundleId());
+        return kext;
+    }
+
+    /** The kext linked and placed, or the one already loaded under its bundle identifier. */
+    private LoadedKext link(KextSource source, LoadOptions options, int logStart) {
         KextImage image = KextLinker.link(source);
         if (image.invalid != null) {
             // kextload's own validation: the kernel never sees such a bundle.
@@ -143,9 +168,6 @@ public final class KextManager {
         log("Kext %s executable loaded; %d pages at 0x%s (load tag %d).", id, size / AddressSpace.PAGE_SIZE,
                 Long.toHexString(kext.address()), kext.loadTag());
         lastLoaded = event(kext);
-
-        start(kext, source.parent(), options, logStart);
-        log("Kext %s loaded.", id);
         return kext;
     }
 
@@ -189,28 +211,35 @@ public final class KextManager {
         String id = kext.bundleId();
         kernel.checkAlive();
         log("Kext %s calling module start function.", id);
-        String phase = "static initializer";
+        String[] phase = {"static initializer"};
         int result;
         Throwable thrown = null;
         try {
-            // Static initialisers run first, as a kext's C++ constructors run before its start routine.
-            Class<?> type = Class.forName(kext.image().kextClassName, true, kext.newClassLoader(parent));
-            phase = "constructor";
-            Constructor<?> constructor = type.getDeclaredConstructor();
-            constructor.setAccessible(true); // a kext class nested in a test need not be public
-            Kext instance = (Kext) constructor.newInstance();
-            kext.instantiated(instance);
-            phase = "start routine";
-            result = instance.start(kext.kmodInfo(), options.data());
-        } catch (InvocationTargetException e) {
-            thrown = e.getCause();
+            result = watchdog.call(kext, "start routine", () -> {
+                try {
+                    // Static initialisers run first, as a kext's C++ constructors run before its start routine.
+                    Class<?> type = Class.forName(kext.image().kextClassName, true, kext.newClassLoader(parent));
+                    phase[0] = "constructor";
+                    Constructor<?> constructor = type.getDeclaredConstructor();
+                    constructor.setAccessible(true); // a kext class nested in a test need not be public
+                    Kext instance = (Kext) constructor.newInstance();
+                    kext.instantiated(instance);
+                    phase[0] = "start routine";
+                    return instance.start(kext.kmodInfo(), options.data());
+                } catch (ReflectiveOperationException e) {
+                    throw new StartFailure(e);
+                }
+            });
+        } catch (StartFailure wrapped) {
+            Throwable e = wrapped.getCause();
+            thrown = e instanceof InvocationTargetException ite ? ite.getCause() : e;
             result = KextReturn.KERN_FAILURE;
         } catch (ExceptionInInitializerError e) {
             thrown = e.getCause() != null ? e.getCause() : e;
             result = KextReturn.KERN_FAILURE;
         } catch (Throwable t) {
-            if (t instanceof LinkageError && phase.equals("static initializer")) {
-                phase = "class definition"; // the JVM refused a class (verify error, loader constraint...)
+            if (t instanceof LinkageError && phase[0].equals("static initializer")) {
+                phase[0] = "class definition"; // the JVM refused a class (verify error, loader constraint...)
             }
             thrown = t;
             result = KextReturn.KERN_FAILURE;
@@ -226,12 +255,15 @@ public final class KextManager {
         log("Kext %s start failed (result 0x%s).", id, Integer.toHexString(result));
         logLoadFailure(id, KextReturn.START_STOP_ERROR);
         // XNU removes a kext whose start failed at once, without calling its stop routine.
-        lastUnloaded = event(kext);
-        removeExecutable(kext);
+        synchronized (this) {
+            lastUnloaded = event(kext);
+            removeExecutable(kext);
+        }
 
+        String phaseName = phase[0];
         String why = thrown == null
                 ? "Its start routine returned " + kernReturn(result) + "."
-                : "Its " + phase + " threw " + describe(thrown) + ". A kext's start must return a kern_return_t: "
+                : "Its " + phaseName + " threw " + describe(thrown) + ". A kext's start must return a kern_return_t: "
                 + "C has no exceptions, so the harness treats the throw as a start that returned KERN_FAILURE.";
         KextLoadException failure = new KextLoadException(id, KextReturn.START_STOP_ERROR,
                 failedToLoad(id, KextReturn.START_STOP_ERROR) + "\n" + why + " XNU unloads a kext whose start fails "
@@ -255,13 +287,32 @@ public final class KextManager {
      *
      * @throws KextUnloadException if other loaded kexts link against it, its stop failed, or it is not loaded
      */
-    public synchronized void unload(LoadedKext kext) {
+    public void unload(LoadedKext kext) {
         Objects.requireNonNull(kext, "kext");
         if (kext.manager() != this) {
             throw new IllegalArgumentException(kext + " was loaded by another kernel; unload it there");
         }
+        KernelPanic abandoned = watchdog.abandon(kext);
+        if (abandoned != null) {
+            throw abandoned; // another thread was still in the kext's code: stopped, and the kernel panicked
+        }
         kernel.checkAlive();
-        int logStart = kernel.log().size();
+        int logStart;
+        synchronized (this) {
+            logStart = kernel.log().size();
+            checkUnloadable(kext, logStart);
+            lastUnloaded = event(kext); // XNU records it before calling stop, whether stop succeeds or not
+        }
+        if (kext.isStarted()) {
+            stop(kext, logStart);
+        }
+        synchronized (this) {
+            removeExecutable(kext);
+        }
+        kernel.judgeUnload(kext, false);
+    }
+
+    private void checkUnloadable(LoadedKext kext, int logStart) {
         String id = kext.bundleId();
         if (!kext.isLoaded()) {
             log("Can't remove kext %s - not found.", id);
@@ -275,19 +326,12 @@ public final class KextManager {
                     + "Loaded kexts link against it: " + names(dependents) + ". A kext with dependents cannot unload "
                     + "(kextstat shows its Refs); unload them first.", since(logStart), null);
         }
-
-        lastUnloaded = event(kext); // XNU records it before calling stop, whether stop succeeds or not
-        if (kext.isStarted()) {
-            stop(kext, logStart);
-        }
-        removeExecutable(kext);
-        kernel.judgeUnload(kext, false);
     }
 
     /**
      * The end of {@code OSKext::unload} and {@code removeKext}, after stop (or a failed start): the
      * linked executable is unwired and unmapped (x86_64 maps kexts, {@code VM_MAPPED_KEXTS}) and the
-     * kext leaves the loaded list and the identifier table.
+     * kext leaves the loaded list and the identifier table. Called with the manager's lock held.
      */
     private void removeExecutable(LoadedKext kext) {
         String id = kext.bundleId();
@@ -306,7 +350,7 @@ public final class KextManager {
         int result;
         Throwable thrown = null;
         try {
-            result = kext.instance().stop(kext.kmodInfo(), kext.options().data());
+            result = watchdog.call(kext, "stop routine", () -> kext.instance().stop(kext.kmodInfo(), kext.options().data()));
         } catch (Throwable t) {
             thrown = t;
             result = KextReturn.KERN_FAILURE;
@@ -337,7 +381,7 @@ public final class KextManager {
     }
 
     /** Every kext ever loaded into this kernel, unloaded ones included, in load order. */
-    public synchronized List<LoadedKext> all() {
+    public List<LoadedKext> all() {
         return List.copyOf(all);
     }
 
@@ -378,13 +422,22 @@ public final class KextManager {
     }
 
     /** The last kext loaded (linked), for the panic log; null if none was. */
-    public synchronized KextEvent lastLoaded() {
+    public KextEvent lastLoaded() {
         return lastLoaded;
     }
 
     /** The last kext unloaded (or whose unload began), for the panic log; null if none was. */
-    public synchronized KextEvent lastUnloaded() {
+    public KextEvent lastUnloaded() {
         return lastUnloaded;
+    }
+
+    /** The kernel has panicked: every kext's code stops where it stands, whatever it does with the panic. */
+    public void panicked() {
+        watchdog.panicked(all);
+    }
+
+    Watchdog watchdog() {
+        return watchdog;
     }
 
     synchronized int refs(LoadedKext kext) {
@@ -424,6 +477,15 @@ public final class KextManager {
         KernelPanic panic = kernel.panic();
         if (panic != null) {
             throw panic;
+        }
+    }
+
+    /** What a start's own reflective failure (constructor, class lookup) travels in through the watchdog. */
+    private static final class StartFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StartFailure(ReflectiveOperationException cause) {
+            super(cause);
         }
     }
 

@@ -40,6 +40,7 @@ public final class LoadedKext {
     private final KmodInfo kmodInfo;
     /** The kext's implementation of each KPI header, indexed as the contract orders them. */
     private final KextKpi[] kpi;
+    private final Preemption preemption;
 
     private volatile State state = State.LOADED;
     private volatile Kext instance;
@@ -62,6 +63,7 @@ public final class LoadedKext {
         this.options = options;
         this.kmodInfo = new KmodInfo(loadTag, bundleId, version, address, size);
         this.kpi = KpiContract.catalina().implementationsFor(kernel, this);
+        this.preemption = new Preemption(manager.watchdog(), this);
     }
 
     /** A name-based UUID of the bundle id and version, printed upper-case as {@code uuid_unparse} does. */
@@ -146,7 +148,8 @@ public final class LoadedKext {
     /**
      * The kext, as an interface it implements: how a test calls into a loaded kext. The kext class
      * itself lives in the kext's own class loader, so only interfaces shared with the caller (those
-     * of the caller's class path) can reach it.
+     * of the caller's class path) can reach it. Each call through the returned object is watched
+     * by the kernel's watchdog, and a call that returns into a panicked kernel throws the panic.
      *
      * @throws IllegalArgumentException if {@code iface} is not an interface the kext implements
      * @throws IllegalStateException    if the kext is not started (unloaded, or still starting)
@@ -164,7 +167,7 @@ public final class LoadedKext {
                     + "test reaches the kext only through an interface it implements: " + implemented(kext.getClass()));
         }
         if (iface.isInstance(kext)) {
-            return iface.cast(kext);
+            return ServiceCalls.watched(manager.watchdog(), this, iface, kext);
         }
         StringBuilder message = new StringBuilder("kext " + bundleId + " (" + kext.getClass().getName()
                 + ") does not implement " + iface.getName() + "; it implements " + implemented(kext.getClass()));
@@ -229,6 +232,11 @@ public final class LoadedKext {
 
     KextKpi[] kpi() {
         return kpi;
+    }
+
+    /** The kext's preemption points: how the watchdog stops it, and where a scheduler may switch threads. */
+    Preemption preemption() {
+        return preemption;
     }
 
     KextImage image() {

@@ -4,7 +4,9 @@ import dev.kextharness.kernel.ledger.LedgerSnapshot;
 
 /**
  * Raises panics for one kernel and remembers the first: after it, the kernel is dead and every
- * call is refused. Subsystems call it with XNU's exact panic strings; the kernel supplies the
+ * call is refused. The panic is the kernel's state, not only an exception: a kext that catches
+ * and drops it leaves the kernel panicked all the same, and its code is stopped at its next
+ * preemption point. Panics may be raised on any thread (the watchdog's stop ends on the kext's). Subsystems call it with XNU's exact panic strings; the kernel supplies the
  * rest of the log through {@link Context}.
  */
 public final class Panicker {
@@ -14,6 +16,10 @@ public final class Panicker {
         String renderLog(PanicEvent event);
 
         LedgerSnapshot snapshot();
+
+        /** The kernel has just panicked: no kext code may run on (the watchdog stops it where it is). */
+        default void panicked(KernelPanic panic) {
+        }
     }
 
     /** Source path prefix of xnu-6153.141.1 as Apple's build machines record it. */
@@ -26,8 +32,8 @@ public final class Panicker {
      */
     public static final String HARNESS_SOURCE = "kext-harness/";
 
-    private Context context;
-    private KernelPanic panic;
+    private volatile Context context;
+    private volatile KernelPanic panic;
 
     public void attach(Context context) {
         this.context = context;
@@ -84,13 +90,20 @@ public final class Panicker {
 
     /** Builds, remembers and returns the panic; callers {@code throw} it. */
     public KernelPanic raise(PanicEvent event) {
-        if (panic != null) {
-            return panic;
+        KernelPanic raised;
+        synchronized (this) {
+            if (panic != null) {
+                return panic;
+            }
+            String log = context == null ? event.panicString() : context.renderLog(event);
+            LedgerSnapshot snapshot = context == null ? null : context.snapshot();
+            raised = new KernelPanic(event.panicString(), log, event.harnessNote(), snapshot);
+            panic = raised;
         }
-        String log = context == null ? event.panicString() : context.renderLog(event);
-        LedgerSnapshot snapshot = context == null ? null : context.snapshot();
-        panic = new KernelPanic(event.panicString(), log, event.harnessNote(), snapshot);
-        return panic;
+        if (context != null) {
+            context.panicked(raised);
+        }
+        return raised;
     }
 
     public boolean panicked() {
