@@ -263,8 +263,11 @@ public final class KextLinker {
                     kext.bundle == null ? KextReturn.NOT_A_KEXT : KextReturn.VALIDATION, Map.of(), sharedNames, List.of());
         }
 
-        LinkChecker checker = new LinkChecker(t -> own.containsKey(t) || shared.contains(t), source::inCodeBase, parent);
-        List<Unresolved> unresolved = checker.check(new ArrayList<>(own.values()));
+        // Shared types are code the kext runs too: checked, and held to being stateless.
+        LinkChecker checker = new LinkChecker(own::containsKey, shared::contains, source::inCodeBase, reach::get, parent);
+        List<ClassInfo> checked = new ArrayList<>(own.values());
+        shared.forEach(s -> checked.add(reach.get(s)));
+        List<Unresolved> unresolved = checker.check(checked);
         Map<String, byte[]> linked = new LinkedHashMap<>();
         if (unresolved.isEmpty()) {
             Rewriter rewriter = new Rewriter(original, own.keySet(), parent);
