@@ -257,17 +257,17 @@ public final class KextLinker {
         ClassInfo kext = reach.get(root);
         Set<String> sharedNames = new LinkedHashSet<>();
         shared.forEach(s -> sharedNames.add(KextSource.binaryName(s)));
-        String problem = validate(kext, reach, parent);
-        if (problem != null) {
-            return new KextImage(source.kextClassName(), kext.bundle, problem,
-                    kext.bundle == null ? KextReturn.NOT_A_KEXT : KextReturn.VALIDATION, Map.of(), sharedNames, List.of());
-        }
-
         // Shared types are code the kext runs too: checked, and held to being stateless.
         LinkChecker checker = new LinkChecker(own::containsKey, shared::contains, source::inCodeBase, reach::get, parent);
         List<ClassInfo> checked = new ArrayList<>(own.values());
         shared.forEach(s -> checked.add(reach.get(s)));
         List<Unresolved> unresolved = checker.check(checked);
+        String problem = validate(kext, reach, parent);
+        if (problem != null) {
+            // Load reports only the problem; build-time checks (KextRules) show the symbols as well.
+            return new KextImage(source.kextClassName(), kext.bundle, problem,
+                    kext.bundle == null ? KextReturn.NOT_A_KEXT : KextReturn.VALIDATION, Map.of(), sharedNames, unresolved);
+        }
         Map<String, byte[]> linked = new LinkedHashMap<>();
         if (unresolved.isEmpty()) {
             Rewriter rewriter = new Rewriter(original, own.keySet(), parent);
