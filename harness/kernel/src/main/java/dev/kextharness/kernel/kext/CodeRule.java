@@ -42,6 +42,15 @@ enum CodeRule {
         this.explanation = explanation;
     }
 
+    /** The rules as the docs page lists them: tag, then explanation. */
+    static String markdown() {
+        StringBuilder out = new StringBuilder();
+        for (CodeRule r : values()) {
+            out.append("- `[").append(r.tag).append("]` ").append(r.explanation).append('\n');
+        }
+        return out.toString();
+    }
+
     static CodeRule byTag(String tag) {
         for (CodeRule r : values()) {
             if (r.tag.equals(tag)) {

@@ -84,8 +84,9 @@ final class JdkAllowlist {
                 Entry.all("java.lang.SuppressWarnings"), Entry.all("java.lang.annotation.*"),
                 Entry.all("java.io.Serializable")));
         for (String box : BOXES) {
-            // getInteger, getLong and getBoolean read system properties.
-            lang.add(Entry.allBut(box, CodeRule.JVM_GLOBAL, "getInteger", "getLong", "getBoolean"));
+            // Boolean.getBoolean, Integer.getInteger and Long.getLong read system properties.
+            lang.add(Set.of("java.lang.Boolean", "java.lang.Integer", "java.lang.Long").contains(box)
+                    ? Entry.allBut(box, CodeRule.JVM_GLOBAL, "getInteger", "getLong", "getBoolean") : Entry.all(box));
         }
         lang.add(Entry.only("java.lang.Class", CodeRule.REFLECTION, "getName", "getSimpleName", "getTypeName",
                 "getCanonicalName", "getPackageName", "isInstance", "cast", "isArray", "isPrimitive", "isInterface",
@@ -322,30 +323,30 @@ final class JdkAllowlist {
         return CodeRule.NOT_ALLOWLISTED;
     }
 
-    /** The allowlist as the docs page shows it, one table row per group. */
+    /** The allowlist as the docs page shows it: a section per group, a line per class. */
     static String markdown() {
         StringBuilder out = new StringBuilder();
-        out.append("| Allowed | Classes | Why, and what is left out |\n|---|---|---|\n");
         for (Group group : GROUPS) {
-            List<String> names = new ArrayList<>();
+            out.append("#### ").append(group.title()).append("\n\n").append(Character.toUpperCase(group.why().charAt(0)))
+                    .append(group.why().substring(1)).append(".\n\n");
             for (Entry e : group.entries()) {
-                String name = "`" + e.name() + "`";
+                out.append("- `").append(e.name()).append('`');
                 if (e.members() != null) {
-                    name += " (only " + String.join(", ", e.members().stream().sorted().toList()) + ")";
+                    out.append(": only ").append(code(e.members().stream().sorted().toList()));
                 } else if (!e.denied().isEmpty()) {
-                    List<String> denied = new ArrayList<>();
-                    e.denied().keySet().stream().sorted().forEach(d -> denied.add(d.endsWith("(J")
-                            ? d.substring(0, d.length() - 2) + "(long, ...)" : d));
-                    name += " (not " + String.join(", ", denied) + ")";
+                    out.append(": all but ").append(code(e.denied().keySet().stream().sorted()
+                            .map(d -> d.endsWith("(J") ? d.substring(0, d.length() - 2) + "(long, ...)" : d).toList()));
                 }
-                names.add(name);
+                out.append('\n');
             }
-            out.append("| ").append(group.title()).append(" | ").append(String.join(", ", names)).append(" | ")
-                    .append(group.why()).append(" |\n");
+            out.append('\n');
         }
-        out.append("\nRefused on every class, whatever the row: ")
-                .append(String.join(", ", DENIED_EVERYWHERE.keySet().stream().sorted().map(n -> "`" + n + "`").toList()))
-                .append(".\n");
+        out.append("Refused on every class, whatever its entry: ")
+                .append(code(DENIED_EVERYWHERE.keySet().stream().sorted().toList())).append(".\n");
         return out.toString();
+    }
+
+    private static String code(List<String> names) {
+        return String.join(", ", names.stream().map(n -> "`" + n + "`").toList());
     }
 }
