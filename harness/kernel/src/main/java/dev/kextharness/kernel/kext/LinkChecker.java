@@ -127,17 +127,9 @@ final class LinkChecker {
         Set<String> memberSites = new HashSet<>();
         for (ClassInfo info : classes) {
             boolean isShared = shared.test(info.name);
-            if (info.declaredMembers.contains("finalize()V")) {
-                // The JVM's finalizer thread would run it, after the kext and its kernel are gone.
+            for (Unresolved declared : declarations(info, isShared)) {
                 refs.add(null);
-                found.add(new Unresolved(info.binaryName() + ".finalize()V", info.binaryName()
-                        + ".finalize (method declaration)", CodeRule.THREAD.tag));
-            }
-            if (isShared) {
-                for (Unresolved state : sharedState(info)) {
-                    refs.add(null);
-                    found.add(state);
-                }
+                found.add(declared);
             }
             for (Reference ref : info.references) {
                 String rule = isShared ? sharedRule(ref) : rule(ref);
@@ -213,9 +205,20 @@ final class LinkChecker {
         return rule(ref);
     }
 
-    /** A shared type's static state: everything but compile-time constants and an enum's own constants. */
-    private static List<Unresolved> sharedState(ClassInfo info) {
+    /**
+     * What a class declares that kext code may not: a finalizer (the JVM's finalizer thread would run
+     * it, after the kext and its kernel are gone) and, in a shared type, static state: everything but
+     * compile-time constants and an enum's own constants.
+     */
+    private static List<Unresolved> declarations(ClassInfo info, boolean isShared) {
         List<Unresolved> out = new ArrayList<>();
+        if (info.declaredMembers.contains("finalize()V")) {
+            out.add(new Unresolved(info.binaryName() + ".finalize()V", info.binaryName()
+                    + ".finalize (method declaration)", CodeRule.THREAD.tag));
+        }
+        if (!isShared) {
+            return out;
+        }
         for (ClassInfo.StaticField f : info.staticFields) {
             if (!f.constant() && !f.enumManaged()) {
                 out.add(new Unresolved(info.binaryName() + "." + f.name() + ":" + f.desc(),
