@@ -9,11 +9,13 @@ import dev.kextharness.kernel.ipc.PortCensus;
 import dev.kextharness.kernel.ipc.Task;
 import dev.kextharness.kernel.jetsam.Memorystatus;
 import dev.kextharness.kernel.kalloc.Kalloc;
+import dev.kextharness.kernel.kext.KextHost;
 import dev.kextharness.kernel.kext.KextLeakError;
 import dev.kextharness.kernel.kext.KextManager;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadOptions;
 import dev.kextharness.kernel.kext.LoadedKext;
+import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kernel.ledger.Finding;
 import dev.kextharness.kernel.ledger.HeldPortRight;
 import dev.kextharness.kernel.ledger.LeakReport;
@@ -27,6 +29,7 @@ import dev.kextharness.kernel.panic.PanicEvent;
 import dev.kextharness.kernel.panic.Panicker;
 import dev.kextharness.kernel.printf.CFormat;
 import dev.kextharness.kernel.report.IoAllocCount;
+import dev.kextharness.kernel.report.KextRow;
 import dev.kextharness.kernel.report.Kextstat;
 import dev.kextharness.kernel.report.WiredSite;
 import dev.kextharness.kernel.report.ZoneRow;
@@ -44,6 +47,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A simulated XNU kernel (Catalina, xnu-6153). {@link #boot} brings the subsystems up in the order
@@ -64,6 +69,9 @@ public final class Kernel implements AutoCloseable {
     public static final long KERNEL_SLIDE = 0x000000001d400000L;
     /** The kernel's UUID, printed by kextstat (load tag 0) and panic logs. */
     public static final String KERNEL_UUID = "B8B972B8-220D-3E56-92F8-ADB8CF777CE2";
+    /** The size of the kernel's own executable, for its kextstat row (tag 0); kextstat itself never prints it. */
+    private static final long KERNEL_TEXT_SIZE = 0x1ccb000L;
+    private static final Pattern OSRELEASE = Pattern.compile("Darwin Kernel Version ([0-9.]+)");
 
     private final KernelConfig config;
     private long uptimeNanos = 10_000_000_000L;
@@ -117,7 +125,7 @@ public final class Kernel implements AutoCloseable {
 
         // The allocators kexts call: BSD _MALLOC, libkern OSMalloc, IOKit's IOMalloc family.
         malloc = new BsdMalloc(kalloc, zalloc, memory, panicker);
-        int tagFreeSite = kernelSite("OSMalloc_Tagfree", "OSMalloc_Tagrele");
+        int tagFreeSite = kernelSite(Family.OSMALLOC_TAG, "OSMalloc_Tagfree", "OSMalloc_Tagrele");
         osmalloc = new OSMallocTags(kalloc, kernelMap, memory, ledger, panicker, tagFreeSite);
         iokit = new IOKitAllocators(kalloc, kernelMap, memory, ledger, panicker);
 
@@ -129,7 +137,7 @@ public final class Kernel implements AutoCloseable {
         // bsd_init: launchd and the first processes, each holding some kernel memory and a task with
         // its ports; memorystatus kills them when the zone map passes its jetsam limit.
         memorystatus = new Memorystatus(log, () -> uptimeNanos, this::availablePages);
-        procSite = kernelSite("kernel", "proc_alloc");
+        procSite = kernelSite(Family.NONE, "kernel", "proc_alloc");
         for (Memorystatus.Proc proc : Memorystatus.catalinaBootProcesses()) {
             spawn(proc);
         }
@@ -138,7 +146,7 @@ public final class Kernel implements AutoCloseable {
         zalloc.setPressureHandler(z -> killProcessInLargestZone());
 
         // OSKext: the kernel is load tag 0; kexts are linked and tracked from here on.
-        kexts = new KextManager(this);
+        kexts = new KextManager(new Host());
         // Fault injection (Linux's fail-nth): idle until a test arms it.
         faults = new FaultInjector(ledger, log);
         panicker.attach(new PanicContext());
@@ -203,9 +211,9 @@ public final class Kernel implements AutoCloseable {
 
     /**
      * Decides what an unloaded kext left behind, under its leak policy: panic, fail, or XNU's
-     * silence. Called by the kext manager after a successful stop or a failed start.
+     * silence. Called by the kext manager (through {@link Host}) after a successful stop or a failed start.
      */
-    public void judgeUnload(LoadedKext kext, boolean startFailed) {
+    private void judgeUnload(LoadedKext kext, boolean startFailed) {
         reportLingeringOids(kext);
         LeakReport report = new LeakReport(kext.bundleId(), snapshotOfKext(kext.loadTag()),
                 ledger.findingsOfKext(kext.loadTag()), heldPortRights(kext));
@@ -468,7 +476,7 @@ public final class Kernel implements AutoCloseable {
                 if (rest != null) {
                     if (sysctlName == 0) {
                         sysctlName = kalloc.kalloc(4L * dev.kextharness.kpi.Sysctl.CTL_MAXNAME, true,
-                                kernelSite("kalloc", "sysctl_root"));
+                                kernelSite(Family.KALLOC, "kalloc", "sysctl_root"));
                     }
                     for (int i = 0; i < rest.length; i++) {
                         memory.store(sysctlName + 4L * i, 4, rest[i]);
@@ -510,9 +518,15 @@ public final class Kernel implements AutoCloseable {
         return faults;
     }
 
+    /** {@code kern.osrelease} from the version string, such as {@code 19.6.0}; null if it has none. */
+    private String osrelease() {
+        Matcher m = OSRELEASE.matcher(config.kernelVersion());
+        return m.find() ? m.group(1) : null;
+    }
+
     /** Registers a call site of the kernel itself (load tag 0). */
-    public int kernelSite(String function, String where) {
-        return ledger.register(0, KERNEL_BUNDLE_ID, function, "xnu", where, null, -1);
+    public int kernelSite(Family family, String function, String where) {
+        return ledger.register(0, KERNEL_BUNDLE_ID, function, family, "xnu", where, null, -1);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -579,6 +593,100 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** What the panicker asks of the kernel to finish a panic. */
+    /** The kernel as its kext manager and the KPI see it: the subsystems, the unload verdict. */
+    private final class Host implements KextHost {
+        @Override
+        public void checkAlive() {
+            Kernel.this.checkAlive();
+        }
+
+        @Override
+        public KernelPanic panic() {
+            return Kernel.this.panic();
+        }
+
+        @Override
+        public long uptimeNanos() {
+            return uptimeNanos;
+        }
+
+        @Override
+        public String osrelease() {
+            return Kernel.this.osrelease();
+        }
+
+        @Override
+        public KextRow kernelRow(int refs) {
+            return new KextRow(0, refs, AddressSpace.KERNEL_TEXT_BASE_UNSLID + KERNEL_SLIDE, KERNEL_TEXT_SIZE,
+                    KERNEL_TEXT_SIZE, KERNEL_BUNDLE_ID, osrelease(), KERNEL_UUID, List.of());
+        }
+
+        @Override
+        public KernelLog log() {
+            return log;
+        }
+
+        @Override
+        public Panicker panicker() {
+            return panicker;
+        }
+
+        @Override
+        public Ledger ledger() {
+            return ledger;
+        }
+
+        @Override
+        public SparseMemory memory() {
+            return memory;
+        }
+
+        @Override
+        public Zalloc zalloc() {
+            return zalloc;
+        }
+
+        @Override
+        public Kalloc kalloc() {
+            return kalloc;
+        }
+
+        @Override
+        public BsdMalloc malloc() {
+            return malloc;
+        }
+
+        @Override
+        public OSMallocTags osmalloc() {
+            return osmalloc;
+        }
+
+        @Override
+        public IOKitAllocators iokit() {
+            return iokit;
+        }
+
+        @Override
+        public Ipc ipc() {
+            return ipc;
+        }
+
+        @Override
+        public SysctlTree sysctl() {
+            return sysctl;
+        }
+
+        @Override
+        public FaultInjector faults() {
+            return faults;
+        }
+
+        @Override
+        public void judgeUnload(LoadedKext kext, boolean startFailed) {
+            Kernel.this.judgeUnload(kext, startFailed);
+        }
+    }
+
     private final class PanicContext implements Panicker.Context {
         @Override
         public String renderLog(PanicEvent event) {

@@ -10,9 +10,10 @@ import java.util.List;
 
 /**
  * Fault injection for one kernel, modelled on Linux's {@code fail-nth}: while a {@link FaultPlan}
- * is armed, every allocating KPI entry point ({@code _MALLOC}, {@code _MALLOC_ZONE}, {@code kalloc},
- * {@code kalloc_noblock}, the {@code OSMalloc} calls and {@code OSMalloc_Tagalloc}, the
- * {@code IOMalloc} family) asks {@link #shouldFail} before it allocates; the n-th allocation the
+ * is armed, every KPI function its declaration says can fail ({@code @Kpi(failable = true)}: the
+ * allocators {@code _MALLOC}, {@code _MALLOC_ZONE}, {@code kalloc}, the {@code OSMalloc} calls and
+ * {@code OSMalloc_Tagalloc}, the {@code IOMalloc} family) asks {@link #shouldFail} before it
+ * allocates, through the guard the linker puts in front of each such call site; the n-th allocation the
  * plan selects then returns NULL (0) without allocating, once, and the kernel log says so. Every
  * selected allocation is counted with its call site, so a test can ask how many allocation points
  * a run went through and fail each in turn.

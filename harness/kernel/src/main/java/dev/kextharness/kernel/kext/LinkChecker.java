@@ -3,13 +3,11 @@ package dev.kextharness.kernel.kext;
 import dev.kextharness.kernel.kext.ClassInfo.Kind;
 import dev.kextharness.kernel.kext.ClassInfo.Reference;
 import dev.kextharness.kernel.kext.KextLinkException.Unresolved;
+import dev.kextharness.kpi.KpiLibrary;
 import net.bytebuddy.jar.asm.Type;
 
-import java.lang.reflect.Constructor;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -24,7 +22,8 @@ import java.util.function.Predicate;
  * every class, field and method the kext uses must be exported to it, as kxld resolves a kext's
  * undefined symbols against the KPI of its dependencies. It covers every class the kext can run:
  * its own (any package, any jar) and the types it shares with its test. Exported are the KPI facade
- * ({@code dev.kextharness.kpi}, member by member), the kext's own classes and the JDK's
+ * ({@code dev.kextharness.kpi}, member by member, each KPI function only if one of the kext's
+ * libraries exports it: {@link KpiLinkCheck}), the kext's own classes and the JDK's
  * {@link JdkAllowlist}; the simulated kernel and the harness's libraries are not. A shared type
  * must also hold no static state and use nothing of the kext's ({@link CodeRule#SHARED_STATE},
  * {@link CodeRule#SHARED_CODE}).
@@ -35,13 +34,6 @@ final class LinkChecker {
     enum Rule {
         KERNEL_PRIVATE("kernel-private", "dev.kextharness.* outside dev.kextharness.kpi is the simulated kernel's "
                 + "own code, private to it as XNU's unexported symbols are. Use the KPI function that does the job."),
-        NOT_IN_KPI("not in KPI", "the KPI facade (dev.kextharness.kpi) has no such member: it exports what XNU exports, "
-                + "with XNU's names and argument types. Check the spelling and types against the facade, and compile "
-                + "against the same kext-harness-kpi version the kernel runs."),
-        NOT_IMPLEMENTED("not implemented", "the facade declares this KPI function but this kernel does not implement "
-                + "it (a harness bug: please report it)."),
-        KPI_REFERENCE("KPI method reference", "a method reference to a KPI function (such as Malloc::_MALLOC) cannot be "
-                + "linked to a call site. Call the function inside a lambda instead: size -> _MALLOC(size, M_TEMP, M_WAITOK)."),
         MISSING("missing class", "the class is on neither the kext's class path nor the JDK's; it would fail with "
                 + "NoClassDefFoundError. Add the library it comes from to the class path the kext is loaded from.");
 
@@ -54,31 +46,6 @@ final class LinkChecker {
         }
     }
 
-    /** Public members of each facade class, as name+descriptor (fields as name:descriptor). */
-    private static final ClassValue<Set<String>> FACADE_MEMBERS = new ClassValue<>() {
-        @Override
-        protected Set<String> computeValue(Class<?> type) {
-            Set<String> members = new HashSet<>();
-            List<Method> methods = new ArrayList<>(List.of(type.getMethods()));
-            if (type.isInterface()) {
-                methods.addAll(List.of(Object.class.getMethods()));
-            }
-            for (Method m : methods) {
-                members.add(m.getName() + Type.getMethodDescriptor(m));
-            }
-            for (Constructor<?> c : type.getConstructors()) {
-                members.add("<init>" + Type.getConstructorDescriptor(c));
-            }
-            for (Field f : type.getFields()) {
-                members.add(f.getName() + ":" + Type.getDescriptor(f.getType()));
-            }
-            return Set.copyOf(members);
-        }
-    };
-
-    /** The kernel's side of each routed function: KextKpi's methods with the trailing site. */
-    private static final Set<String> KPI_IMPLEMENTATIONS = implementations();
-
     private final Predicate<String> own;
     private final Predicate<String> shared;
     private final Predicate<String> codeBase;
@@ -86,38 +53,24 @@ final class LinkChecker {
     private final ClassLoader parent;
     private final Map<String, Boolean> onClassPath = new HashMap<>();
     private final Map<String, Boolean> jdk = new HashMap<>();
-    private final Map<String, Class<?>> facadeClasses = new HashMap<>();
+    private final KpiLinkCheck kpi;
 
     /**
      * @param own      true for the kext's own classes, defined in its loader
      * @param shared   true for the types it shares with its test, loaded by {@code parent}
      * @param codeBase true for classes from the kext's own class path entry or jar
      * @param classes  the class file of a kext or shared class (null for others), for inherited members
-     * @param parent   the loader everything else resolves through
+     * @param parent    the loader everything else resolves through
+     * @param libraries the KPI libraries the kext links against
      */
     LinkChecker(Predicate<String> own, Predicate<String> shared, Predicate<String> codeBase,
-                Function<String, ClassInfo> classes, ClassLoader parent) {
+                Function<String, ClassInfo> classes, ClassLoader parent, Collection<KpiLibrary> libraries) {
         this.own = own;
         this.shared = shared;
         this.codeBase = codeBase;
         this.classes = classes;
         this.parent = parent;
-    }
-
-    private static Set<String> implementations() {
-        Set<String> out = new HashSet<>();
-        for (Method m : KextKpi.class.getMethods()) {
-            Class<?>[] params = m.getParameterTypes();
-            if (Modifier.isStatic(m.getModifiers()) || params.length == 0 || params[params.length - 1] != int.class) {
-                continue;
-            }
-            Type[] args = new Type[params.length - 1];
-            for (int i = 0; i < args.length; i++) {
-                args[i] = Type.getType(params[i]);
-            }
-            out.add(m.getName() + Type.getMethodDescriptor(Type.getType(m.getReturnType()), args));
-        }
-        return Set.copyOf(out);
+        this.kpi = new KpiLinkCheck(libraries, parent);
     }
 
     /** Every unresolved symbol of these classes, in the order their code uses them. */
@@ -135,7 +88,8 @@ final class LinkChecker {
                 String rule = isShared ? sharedRule(ref) : rule(ref);
                 if (rule != null) {
                     refs.add(ref);
-                    found.add(new Unresolved(symbol(ref), ref.where(), rule));
+                    String kpiSymbol = KpiLinkCheck.isFacade(ref.owner()) ? kpi.symbol(ref) : null;
+                    found.add(new Unresolved(kpiSymbol != null ? kpiSymbol : symbol(ref), ref.where(), rule));
                     if (ref.kind() != Kind.TYPE) {
                         memberSites.add(ref.owner() + "|" + ref.where());
                         for (String t : descriptorTypes(ref.desc())) {
@@ -157,12 +111,16 @@ final class LinkChecker {
         return List.copyOf(out);
     }
 
-    /** The explanation printed once under the unresolved symbols that carry this tag. */
+    /** The explanation printed once under the unresolved symbols that carry this tag, the KPI side's included. */
     static String explanation(String tag) {
         for (Rule r : Rule.values()) {
             if (r.tag.equals(tag)) {
                 return r.explanation;
             }
+        }
+        String kpiRule = KpiLinkCheck.explanation(tag);
+        if (kpiRule != null) {
+            return kpiRule;
         }
         CodeRule code = CodeRule.byTag(tag);
         if (code == null) {
@@ -177,9 +135,8 @@ final class LinkChecker {
         if (own.test(owner) || shared.test(owner)) {
             return ref.kind() == Kind.TYPE ? null : inherited(ref);
         }
-        if (owner.startsWith(KextCode.KPI)) {
-            Rule r = facade(ref);
-            return r == null ? descriptorRule(ref) : r.tag;
+        if (KpiLinkCheck.isFacade(owner)) {
+            return kpi.check(ref);
         }
         String refused = refusal(ref.kind(), owner, ref.name(), ref.desc());
         if (refused != null) {
@@ -199,7 +156,7 @@ final class LinkChecker {
         if (own.test(ref.owner())) {
             return CodeRule.SHARED_CODE.tag;
         }
-        if (ref.kind() == Kind.METHOD && ref.isStatic() && ClassInfo.isRoutedKpi(ref.owner(), ref.desc())) {
+        if (ref.kind() == Kind.METHOD && ref.isStatic() && ClassInfo.isRoutedKpi(ref.owner(), ref.name(), ref.desc())) {
             return CodeRule.SHARED_CODE.tag;
         }
         return rule(ref);
@@ -324,29 +281,6 @@ final class LinkChecker {
         return jdk.computeIfAbsent(owner, o -> KextCode.isJdk(o, parent));
     }
 
-    private Rule facade(Reference ref) {
-        Class<?> type = facadeClass(ref.owner());
-        if (type == null) {
-            return Rule.NOT_IN_KPI;
-        }
-        if (ref.kind() == Kind.TYPE) {
-            return null;
-        }
-        String member = ref.kind() == Kind.FIELD ? ref.name() + ":" + ref.desc() : ref.name() + ref.desc();
-        if (!FACADE_MEMBERS.get(type).contains(member)) {
-            return Rule.NOT_IN_KPI;
-        }
-        if (ref.kind() != Kind.FIELD && ref.isStatic() && ClassInfo.isRoutedKpi(ref.owner(), ref.desc())) {
-            if (ref.kind() == Kind.HANDLE) {
-                return Rule.KPI_REFERENCE;
-            }
-            if (!KPI_IMPLEMENTATIONS.contains(member)) {
-                return Rule.NOT_IMPLEMENTED;
-            }
-        }
-        return null;
-    }
-
     /** The classes a field or method descriptor names (array element types included). */
     static List<String> descriptorTypes(String desc) {
         Type t = Type.getType(desc);
@@ -365,16 +299,6 @@ final class LinkChecker {
             }
         }
         return out;
-    }
-
-    private Class<?> facadeClass(String owner) {
-        return facadeClasses.computeIfAbsent(owner, o -> {
-            try {
-                return Class.forName(KextSource.binaryName(o), false, parent);
-            } catch (ClassNotFoundException | LinkageError e) {
-                return null;
-            }
-        });
     }
 
     private boolean onClassPath(String owner) {
