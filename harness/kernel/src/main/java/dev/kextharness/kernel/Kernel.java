@@ -1,6 +1,7 @@
 package dev.kextharness.kernel;
 
 import dev.kextharness.kernel.fault.FaultInjector;
+import dev.kextharness.kernel.fault.FaultPlan;
 import dev.kextharness.kernel.iokit.IOKitAllocators;
 import dev.kextharness.kernel.ipc.BootPorts;
 import dev.kextharness.kernel.ipc.Ipc;
@@ -10,7 +11,7 @@ import dev.kextharness.kernel.ipc.Task;
 import dev.kextharness.kernel.jetsam.Memorystatus;
 import dev.kextharness.kernel.kalloc.Kalloc;
 import dev.kextharness.kernel.kext.KextHost;
-import dev.kextharness.kernel.kext.KextLeakError;
+import dev.kextharness.kernel.kext.KextVerdictError;
 import dev.kextharness.kernel.kext.KextManager;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadOptions;
@@ -21,6 +22,7 @@ import dev.kextharness.kernel.ledger.HeldPortRight;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.ledger.Ledger;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
+import dev.kextharness.kernel.ledger.Suppressions;
 import dev.kextharness.kernel.log.KernelLog;
 import dev.kextharness.kernel.malloc.BsdMalloc;
 import dev.kextharness.kernel.osmalloc.OSMallocTags;
@@ -42,6 +44,7 @@ import dev.kextharness.kernel.vm.VmMap;
 import dev.kextharness.kernel.zalloc.Zalloc;
 import dev.kextharness.kernel.zalloc.Zone;
 import dev.kextharness.kpi.Kext;
+import org.apiguardian.api.API;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,9 +62,11 @@ import java.util.regex.Pattern;
  * and the link step refuses {@code java.lang.Thread}); run many kernels in parallel instead, one
  * per test. After a panic the kernel refuses every call.
  *
- * <p>Stability: stable for the methods documented as such; accessors of subsystems are for the
- * harness's own modules.
+ * <p>The stable API is what a test needs: boot, kextload/kextunload, snapshots, reports, the log
+ * and the panic. Accessors of subsystems are {@link API.Status#INTERNAL}: for the harness's own
+ * modules, and free to change.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public final class Kernel implements AutoCloseable {
     /** Bundle identifier the kernel's own call sites are attributed to (load tag 0). */
     public static final String KERNEL_BUNDLE_ID = "__kernel__";
@@ -96,6 +101,7 @@ public final class Kernel implements AutoCloseable {
     private final KextManager kexts;
     private final FaultInjector faults;
     private final Map<Integer, LeakReport> reports = new HashMap<>();
+    private volatile Suppressions suppressions = Suppressions.none();
     /** The BSD process whose thread is in the kernel now, for panic logs. */
     private String currentProcess = "kernel_task";
 
@@ -175,10 +181,12 @@ public final class Kernel implements AutoCloseable {
         checkAlive();
         String previous = currentProcess;
         currentProcess = "kextload";
+        FaultPlan.Phase previousPhase = faults.enter(FaultPlan.Phase.START);
         try {
             return kexts.load(kextClass, options);
         } finally {
             currentProcess = previous;
+            faults.enter(previousPhase);
         }
     }
 
@@ -187,10 +195,12 @@ public final class Kernel implements AutoCloseable {
         checkAlive();
         String previous = currentProcess;
         currentProcess = "kextunload";
+        FaultPlan.Phase previousPhase = faults.enter(FaultPlan.Phase.STOP);
         try {
             kexts.unload(kext);
         } finally {
             currentProcess = previous;
+            faults.enter(previousPhase);
         }
     }
 
@@ -215,8 +225,8 @@ public final class Kernel implements AutoCloseable {
      */
     private void judgeUnload(LoadedKext kext, boolean startFailed) {
         reportLingeringOids(kext);
-        LeakReport report = new LeakReport(kext.bundleId(), snapshotOfKext(kext.loadTag()),
-                ledger.findingsOfKext(kext.loadTag()), heldPortRights(kext));
+        LeakReport report = suppressions.apply(new LeakReport(kext.bundleId(), snapshotOfKext(kext.loadTag()),
+                ledger.findingsOfKext(kext.loadTag()), heldPortRights(kext)));
         reports.put(kext.loadTag(), report);
         if (report.isClean()) {
             return;
@@ -224,7 +234,7 @@ public final class Kernel implements AutoCloseable {
         LeakPolicy policy = kext.options().leakPolicy() != null ? kext.options().leakPolicy() : config.leakPolicy();
         switch (policy) {
             case XNU -> { }
-            case FAIL -> throw new KextLeakError(report);
+            case FAIL -> throw KextVerdictError.of(report);
             case PANIC -> {
                 int site = report.hasLeaks() ? report.outstanding().groups().get(0).site().id()
                         : report.hasHeldRights() ? report.heldRights().get(0).site().id()
@@ -260,6 +270,19 @@ public final class Kernel implements AutoCloseable {
         }
         ipc.kextRights().forget(kext.loadTag());
         return out;
+    }
+
+    /**
+     * Accepts the leaks and findings these suppressions match: from now on each unload's report
+     * leaves them out of the verdict and counts them in {@link LeakReport#suppressed()}. Stable.
+     */
+    public void useSuppressions(Suppressions accepted) {
+        this.suppressions = java.util.Objects.requireNonNull(accepted, "accepted");
+    }
+
+    /** The suppressions unloads are judged with ({@link Suppressions#none()} unless set). Stable. */
+    public Suppressions suppressions() {
+        return suppressions;
     }
 
     /** The verdict of the last unload of this kext, or null if it has not unloaded. Stable. */
@@ -407,43 +430,53 @@ public final class Kernel implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------
     // Subsystems, for the harness's own modules
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Ledger ledger() {
         return ledger;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Panicker panicker() {
         return panicker;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public SparseMemory memory() {
         return memory;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Zalloc zalloc() {
         return zalloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Kalloc kalloc() {
         return kalloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public BsdMalloc malloc() {
         return malloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public OSMallocTags osmalloc() {
         return osmalloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public IOKitAllocators iokit() {
         return iokit;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Memorystatus memorystatus() {
         return memorystatus;
     }
 
     /** Mach IPC: tasks, threads, ports and rights. */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public Ipc ipc() {
         return ipc;
     }
@@ -454,6 +487,7 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** Port names per live process, as mach_port_names sees them (Activity Monitor's "Ports"). Stable. */
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public PortCensus portCensus() {
         checkAlive();
         return ipc.census();
@@ -501,19 +535,23 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public VmMap kernelMap() {
         return kernelMap;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public VmMap kallocMap() {
         return kallocMap;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public KextManager kexts() {
         return kexts;
     }
 
     /** Fault injection: fails the n-th allocation of a kext when armed. */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public FaultInjector faults() {
         return faults;
     }
@@ -525,6 +563,7 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** Registers a call site of the kernel itself (load tag 0). */
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public int kernelSite(Family family, String function, String where) {
         return ledger.register(0, KERNEL_BUNDLE_ID, function, family, "xnu", where, null, -1);
     }
@@ -533,6 +572,7 @@ public final class Kernel implements AutoCloseable {
     // Processes and jetsam
 
     /** Starts a simulated process holding kernel memory in proportion to its footprint. */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public void spawn(Memorystatus.Proc proc) {
         List<Long> held = new ArrayList<>();
         long elements = Math.max(1, proc.footprintBytes() >>> 22);
@@ -547,6 +587,7 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** Bytes of zone memory a live process holds (0 once it has been killed). */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public long processKernelBytes(int pid) {
         List<Long> held = procMemory.get(pid);
         return held == null ? 0 : (long) held.size() * kalloc.zoneFor(4096).elemSize();

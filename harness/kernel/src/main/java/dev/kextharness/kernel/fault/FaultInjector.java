@@ -37,6 +37,7 @@ public final class FaultInjector {
     private int[] points = new int[16];
     private int count;
     private int injectedSite = -1;
+    private volatile FaultPlan.Phase phase = FaultPlan.Phase.RUNNING;
 
     public FaultInjector(Ledger ledger, KernelLog log) {
         this.ledger = ledger;
@@ -55,6 +56,16 @@ public final class FaultInjector {
         this.plan = null;
     }
 
+    /**
+     * The kernel enters a phase of a kext's life ({@link FaultPlan.Phase#START} in kextload,
+     * {@link FaultPlan.Phase#STOP} in kextunload); returns the phase it leaves, to restore after.
+     */
+    public FaultPlan.Phase enter(FaultPlan.Phase next) {
+        FaultPlan.Phase left = phase;
+        phase = next;
+        return left;
+    }
+
     /** The plan armed now, or null. */
     public FaultPlan plan() {
         return plan;
@@ -70,7 +81,7 @@ public final class FaultInjector {
             return false;
         }
         CallSite callSite = ledger.site(site);
-        if (!plan.selects(callSite)) {
+        if (!plan.selects(callSite, phase)) {
             return false;
         }
         if (count == points.length) {

@@ -20,6 +20,7 @@ import java.util.UUID;
  *
  * <p>Stability: stable.
  */
+@org.apiguardian.api.API(status = org.apiguardian.api.API.Status.STABLE, since = "0.1")
 public final class LoadedKext {
 
     /** Where a kext is in its life: linked, started, or unloaded (for good: tags are never reused). */

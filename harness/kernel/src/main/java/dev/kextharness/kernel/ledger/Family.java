@@ -1,12 +1,14 @@
 package dev.kextharness.kernel.ledger;
 
 import dev.kextharness.kpi.AllocatorFamily;
+import org.apiguardian.api.API;
 
 /**
  * Allocator families: which KPI function allocated a block and which one must free it. A KPI
  * function's family is declared on its facade method ({@code @Kpi(family = ...)}). A free by
  * another family is a harness finding (XNU itself stays silent, since most of them end in kfree).
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public enum Family {
     MALLOC("_MALLOC", "_FREE"),
     MALLOC_ZONE("_MALLOC_ZONE", "_FREE_ZONE"),
