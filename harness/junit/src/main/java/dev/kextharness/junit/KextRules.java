@@ -10,6 +10,7 @@ import com.tngtech.archunit.lang.SimpleConditionEvent;
 import dev.kextharness.kernel.kext.KextLinkCheck;
 import dev.kextharness.kernel.kext.KextLinkException.Unresolved;
 import dev.kextharness.kpi.Kext;
+import org.apiguardian.api.API;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,6 +50,7 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
  *
  * <p>Stability: experimental.
  */
+@API(status = API.Status.EXPERIMENTAL, since = "0.1")
 public final class KextRules {
     private KextRules() {
     }

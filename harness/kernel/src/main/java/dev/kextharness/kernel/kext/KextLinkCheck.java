@@ -2,6 +2,7 @@ package dev.kextharness.kernel.kext;
 
 import dev.kextharness.kernel.kext.KextLinkException.Unresolved;
 import dev.kextharness.kpi.Kext;
+import org.apiguardian.api.API;
 
 import java.util.List;
 import java.util.Objects;
@@ -13,6 +14,7 @@ import java.util.Objects;
  *
  * <p>Stability: experimental.
  */
+@API(status = API.Status.EXPERIMENTAL, since = "0.1")
 public final class KextLinkCheck {
     private KextLinkCheck() {
     }
