@@ -20,9 +20,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The test-facing API says its stability with @API, keeps the kernel's internals out, and names its keys. */
 class ApiSurfaceTest {
 
-    /** KextRules is the kext-allowlist work's; its mark comes with it. */
-    private static final List<String> NOT_YET_MARKED = List.of("KextRules");
-
     @Test
     void everyPublicTypeOfTheExtensionSaysItsStability() throws IOException, URISyntaxException, ClassNotFoundException {
         Path dir = Path.of(KextTest.class.getProtectionDomain().getCodeSource().getLocation().toURI())
@@ -32,8 +29,7 @@ class ApiSurfaceTest {
             for (Path file : files.filter(f -> f.toString().endsWith(".class") && !f.toString().contains("$")).toList()) {
                 String simple = file.getFileName().toString().replace(".class", "");
                 Class<?> type = Class.forName("dev.kextharness.junit." + simple);
-                if (Modifier.isPublic(type.getModifiers()) && !type.isAnnotationPresent(API.class)
-                        && !NOT_YET_MARKED.contains(simple)) {
+                if (Modifier.isPublic(type.getModifiers()) && !type.isAnnotationPresent(API.class)) {
                     unmarked.add(simple);
                 }
             }

@@ -69,6 +69,21 @@ final class ClassInfo {
     /** Classes named in the descriptors of its non-private members: what a caller of it sees. */
     final Set<String> apiTypes = new LinkedHashSet<>();
     final Set<Reference> references = new LinkedHashSet<>();
+    /** Methods and fields the class declares itself: name+descriptor (fields as name:descriptor). */
+    final Set<String> declaredMembers = new LinkedHashSet<>();
+    /** Its static fields, for the rule that a type shared with the test holds no state. */
+    final List<StaticField> staticFields = new ArrayList<>();
+    /** An enum's non-final instance fields: each constant is a singleton, so these are static state too. */
+    final List<String> mutableEnumFields = new ArrayList<>();
+
+    /**
+     * A static field.
+     *
+     * @param constant true for a {@code static final} primitive or String with a compile-time value
+     * @param enumManaged true for an enum's constants and its synthetic {@code $VALUES}
+     */
+    record StaticField(String name, String desc, boolean constant, boolean enumManaged) {
+    }
 
     private ClassInfo() {
     }
@@ -128,6 +143,10 @@ final class ClassInfo {
 
     boolean isPublic() {
         return (access & Opcodes.ACC_PUBLIC) != 0;
+    }
+
+    boolean isEnum() {
+        return (access & Opcodes.ACC_ENUM) != 0;
     }
 
     boolean isAbstract() {
@@ -285,6 +304,16 @@ final class ClassInfo {
         @Override
         public FieldVisitor visitField(int access, String name, String descriptor, String signature, Object value) {
             descriptor(descriptor, binaryName() + "." + name + " (field declaration)");
+            declaredMembers.add(name + ":" + descriptor);
+            if ((access & Opcodes.ACC_STATIC) != 0) {
+                boolean isFinal = (access & Opcodes.ACC_FINAL) != 0;
+                boolean constant = isFinal && value != null;
+                boolean enumManaged = (ClassInfo.this.access & Opcodes.ACC_ENUM) != 0 && isFinal
+                        && ((access & Opcodes.ACC_ENUM) != 0 || (access & Opcodes.ACC_SYNTHETIC) != 0);
+                staticFields.add(new StaticField(name, descriptor, constant, enumManaged));
+            } else if ((access & Opcodes.ACC_FINAL) == 0 && isEnum()) {
+                mutableEnumFields.add(name + ":" + descriptor); // state of a constant, shared as the constant is
+            }
             if ((access & Opcodes.ACC_PRIVATE) == 0) {
                 apiDescriptor(descriptor);
             }
@@ -298,6 +327,7 @@ final class ClassInfo {
                 publicNoArgConstructor = true;
             }
             String declared = binaryName() + "." + name + " (method declaration)";
+            declaredMembers.add(name + descriptor);
             descriptor(descriptor, declared);
             if ((access & Opcodes.ACC_PRIVATE) == 0) {
                 apiDescriptor(descriptor);

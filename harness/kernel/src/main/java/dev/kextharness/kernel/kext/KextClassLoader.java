@@ -1,9 +1,10 @@
 package dev.kextharness.kernel.kext;
 
 /**
- * The class loader of one loaded kext: it defines the kext's own classes from their linked bytes,
- * and delegates everything else (the JDK, the KPI, the interfaces the kext shares with its caller,
- * other libraries) to the loader of the kext class as given. A new loader per load is what gives
+ * The class loader of one loaded kext: it defines the kext's own classes (every class it reaches
+ * outside the JDK, the KPI and the harness, whatever its package or jar) from their linked bytes,
+ * and delegates the rest (the JDK, the KPI, the types the kext shares with its caller) to the
+ * loader of the kext class as given. A new loader per load is what gives
  * each load fresh static state, as a real reload gets a fresh data segment.
  */
 final class KextClassLoader extends ClassLoader {

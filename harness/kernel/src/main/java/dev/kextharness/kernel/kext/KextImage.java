@@ -8,8 +8,8 @@ import java.util.Set;
 
 /**
  * A kext as the link step leaves it, independent of any kernel: its bundle, its classes with
- * their linked bytes, the classes of its package it shares with the host, and what failed to
- * resolve. Images are cached, so a second load of the same kext class neither reads nor
+ * their linked bytes (every class it reaches, from any package or jar), the types it shares with
+ * the host, and what failed to resolve. Images are cached, so a second load of the same kext class neither reads nor
  * rewrites a class file again.
  */
 final class KextImage {
@@ -20,7 +20,7 @@ final class KextImage {
     final int invalidResult;
     /** Binary name to linked class file, in the order the kext reaches them. */
     final Map<String, byte[]> classes;
-    /** Binary names of the classes of the kext's package that stay the host's (interfaces, annotations). */
+    /** Binary names of the types the kext shares with its host (public interfaces and their signatures' types). */
     final Set<String> shared;
     final List<Unresolved> unresolved;
 

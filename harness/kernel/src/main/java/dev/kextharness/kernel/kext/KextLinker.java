@@ -252,15 +252,19 @@ public final class KextLinker {
         ClassInfo kext = reach.get(root);
         Set<String> sharedNames = new LinkedHashSet<>();
         shared.forEach(s -> sharedNames.add(KextSource.binaryName(s)));
+        // Shared types are code the kext runs too: checked, and held to being stateless.
+        // An invalid kext (no @KextBundle) is checked against the default libraries, for KextRules' report.
+        LinkChecker checker = new LinkChecker(own::containsKey, shared::contains, source::inCodeBase, reach::get, parent,
+                kext.bundle != null ? KpiContract.libraries(kext.bundle.libraries()) : KpiContract.DEFAULT_LIBRARIES);
+        List<ClassInfo> checked = new ArrayList<>(own.values());
+        shared.forEach(s -> checked.add(reach.get(s)));
+        List<Unresolved> unresolved = checker.check(checked);
         String problem = validate(kext, reach, parent);
         if (problem != null) {
+            // Load reports only the problem; build-time checks (KextRules) show the symbols as well.
             return new KextImage(source.kextClassName(), kext.bundle, problem,
-                    kext.bundle == null ? KextReturn.NOT_A_KEXT : KextReturn.VALIDATION, Map.of(), sharedNames, List.of());
+                    kext.bundle == null ? KextReturn.NOT_A_KEXT : KextReturn.VALIDATION, Map.of(), sharedNames, unresolved);
         }
-
-        LinkChecker checker = new LinkChecker(t -> own.containsKey(t) || shared.contains(t), source::inCodeBase, parent,
-                KpiContract.libraries(kext.bundle.libraries()));
-        List<Unresolved> unresolved = checker.check(new ArrayList<>(own.values()));
         Map<String, byte[]> linked = new LinkedHashMap<>();
         if (unresolved.isEmpty()) {
             Rewriter rewriter = new Rewriter(original, own.keySet(), parent);

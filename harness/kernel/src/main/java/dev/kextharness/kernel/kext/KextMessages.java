@@ -25,8 +25,9 @@ final class KextMessages {
                     .append("referenced from ").append(u.referencedFrom()).append("   [").append(u.rule()).append("]\n");
         }
         m.append("Link failed (error code ").append(KextLinkException.KXLD_ERROR).append(").\n");
-        m.append("A kext may use only the KPI (dev.kextharness.kpi) and the JDK's basic packages (java.*, javax.*), "
-                + "besides its own classes and the libraries on its class path; the kernel exports nothing else:");
+        m.append("A kext may use only the KPI (dev.kextharness.kpi), the JDK's kext allowlist (src/docs/kext-code.md) "
+                + "and its own classes, from any package or jar, which are checked as kext code too; the kernel exports "
+                + "nothing else:");
         Set<String> rules = new LinkedHashSet<>();
         unresolved.forEach(u -> rules.add(u.rule()));
         for (String tag : rules) {

@@ -49,9 +49,9 @@ public final class KextSource {
     }
 
     /**
-     * A kext compiled onto the class path. Its classes are those of its package that come from the
-     * same class path entry (a test kext does not take in main classes of the same package); the
-     * rest is shared with the class's own loader.
+     * A kext compiled onto the class path. Its code is every class it reaches that is not the JDK,
+     * the KPI or the harness ({@link KextCode}), from any package and any class path entry. Classes
+     * under {@code dev.kextharness} are the kext's only in its own class path entry (test fixtures).
      */
     public static KextSource of(Class<? extends Kext> kextClass) {
         Objects.requireNonNull(kextClass, "kextClass");
@@ -68,7 +68,7 @@ public final class KextSource {
         }
         String root = self.toExternalForm();
         root = root.substring(0, root.length() - (internal + ".class").length());
-        return new KextSource(kextClass.getName(), loader, new ClassPathScope(loader, packageOf(internal), root),
+        return new KextSource(kextClass.getName(), loader, new ClassPathScope(loader, root),
                 kextClass, "class path entry " + root);
     }
 
@@ -78,8 +78,9 @@ public final class KextSource {
     }
 
     /**
-     * A kext in a jar file: every class of the jar the kext class reaches is the kext's; anything
-     * else resolves through {@code parent}, which must see the KPI.
+     * A kext in a jar file: every class of the jar the kext class reaches is the kext's, and so is
+     * every library class it reaches through {@code parent} that is not the JDK, the KPI or the
+     * harness. {@code parent} must see the KPI.
      */
     public static KextSource fromJar(Path jar, String kextClassName, ClassLoader parent) {
         Objects.requireNonNull(jar, "jar");
@@ -95,7 +96,8 @@ public final class KextSource {
         Scope scope = new Scope() {
             @Override
             public byte[] bytes(String internalName) {
-                return classes.get(internalName);
+                byte[] own = classes.get(internalName);
+                return own != null ? own : KextCode.libraryBytes(parent, internalName);
             }
 
             @Override
@@ -212,13 +214,8 @@ public final class KextSource {
         return internalName.replace('/', '.');
     }
 
-    static String packageOf(String internalName) {
-        int slash = internalName.lastIndexOf('/');
-        return slash < 0 ? "" : internalName.substring(0, slash + 1);
-    }
-
-    /** Classes of one package, from one class path entry. */
-    private record ClassPathScope(ClassLoader loader, String pkg, String root) implements Scope {
+    /** Kext code read through a class loader; {@code root} is the kext's own class path entry. */
+    private record ClassPathScope(ClassLoader loader, String root) implements Scope {
         @Override
         public boolean inCodeBase(String internalName) {
             URL url = loader.getResource(internalName + ".class");
@@ -227,18 +224,20 @@ public final class KextSource {
 
         @Override
         public byte[] bytes(String internalName) {
-            if (!internalName.startsWith(pkg) || internalName.indexOf('/', pkg.length()) >= 0) {
-                return null;
+            if (internalName.startsWith(KextCode.HARNESS) && !internalName.startsWith(KextCode.KPI)) {
+                // dev.kextharness: the kext's own only in its class path entry (fixtures); else the kernel's.
+                URL url = loader.getResource(internalName + ".class");
+                return url != null && url.toExternalForm().startsWith(root) ? read(url) : null;
             }
-            URL url = loader.getResource(internalName + ".class");
-            if (url == null || !url.toExternalForm().startsWith(root)) {
-                return null;
-            }
-            try (InputStream in = url.openStream()) {
-                return in.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read class file " + url + ": " + e.getMessage(), e);
-            }
+            return KextCode.libraryBytes(loader, internalName);
+        }
+    }
+
+    static byte[] read(URL url) {
+        try (InputStream in = url.openStream()) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read class file " + url + ": " + e.getMessage(), e);
         }
     }
 

@@ -14,16 +14,19 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
  * The link step's symbol check, run on a kext's original class files before anything is defined:
  * every class, field and method the kext uses must be exported to it, as kxld resolves a kext's
- * undefined symbols against the KPI of its dependencies. Exported are the KPI facade
+ * undefined symbols against the KPI of its dependencies. It covers every class the kext can run:
+ * its own (any package, any jar) and the types it shares with its test. Exported are the KPI facade
  * ({@code dev.kextharness.kpi}, member by member, each KPI function only if one of the kext's
- * libraries exports it: {@link KpiLinkCheck}), the JDK's basic packages, the kext's own
- * classes and other libraries on its class path. Not exported: the simulated kernel's internals,
- * reflection and class loading, threads, and what acts on the whole JVM.
+ * libraries exports it: {@link KpiLinkCheck}), the kext's own classes and the JDK's
+ * {@link JdkAllowlist}; the simulated kernel and the harness's libraries are not. A shared type
+ * must also hold no static state and use nothing of the kext's ({@link CodeRule#SHARED_STATE},
+ * {@link CodeRule#SHARED_CODE}).
  */
 final class LinkChecker {
 
@@ -31,14 +34,6 @@ final class LinkChecker {
     enum Rule {
         KERNEL_PRIVATE("kernel-private", "dev.kextharness.* outside dev.kextharness.kpi is the simulated kernel's "
                 + "own code, private to it as XNU's unexported symbols are. Use the KPI function that does the job."),
-        REFLECTION("reflection", "reflection, method handles and class loading (java.lang.reflect, java.lang.invoke, "
-                + "Class.forName, Class.getDeclared*/getMethod*/getField*/getConstructor*, ClassLoader, sun.misc.Unsafe, "
-                + "jdk.internal) would let a kext reach past the KPI into the kernel. Call the KPI directly."),
-        THREAD("thread", "threads belong to the kernel: a kext must not create them itself (java.lang.Thread, "
-                + "java.util.concurrent.Executor*, ForkJoinPool, CompletableFuture, Timer, parallel streams); it gets "
-                + "them through the KPI, so its work stays on the kernel's threads and in its ledger."),
-        JVM_GLOBAL("JVM-wide", "System.exit, System.set*, Runtime.exec/halt/shutdown hooks, processes and JMX act on "
-                + "the whole JVM, which hosts many kernels at once. A kext reports failure through its kern_return_t."),
         MISSING("missing class", "the class is on neither the kext's class path nor the JDK's; it would fail with "
                 + "NoClassDefFoundError. Add the library it comes from to the class path the kext is loaded from.");
 
@@ -51,29 +46,29 @@ final class LinkChecker {
         }
     }
 
-    private static final Set<String> CLASS_REFLECTION = Set.of("forName", "newInstance", "getClassLoader",
-            "getModule", "getProtectionDomain");
-    private static final Set<String> SYSTEM_GLOBAL = Set.of("exit", "load", "loadLibrary", "setIn", "setOut",
-            "setErr", "setProperty", "setProperties", "clearProperty", "setSecurityManager", "runFinalization");
-    private static final Set<String> RUNTIME_GLOBAL = Set.of("exit", "halt", "exec", "addShutdownHook",
-            "removeShutdownHook", "load", "loadLibrary", "runFinalization");
-
-    private final Predicate<String> kextClass;
+    private final Predicate<String> own;
+    private final Predicate<String> shared;
     private final Predicate<String> codeBase;
+    private final Function<String, ClassInfo> classes;
     private final ClassLoader parent;
     private final Map<String, Boolean> onClassPath = new HashMap<>();
+    private final Map<String, Boolean> jdk = new HashMap<>();
     private final KpiLinkCheck kpi;
 
     /**
-     * @param kextClass true for classes that belong to the kext or to its package's shared interfaces
-     * @param codeBase  true for classes from the kext's own class path entry or jar
+     * @param own      true for the kext's own classes, defined in its loader
+     * @param shared   true for the types it shares with its test, loaded by {@code parent}
+     * @param codeBase true for classes from the kext's own class path entry or jar
+     * @param classes  the class file of a kext or shared class (null for others), for inherited members
      * @param parent    the loader everything else resolves through
      * @param libraries the KPI libraries the kext links against
      */
-    LinkChecker(Predicate<String> kextClass, Predicate<String> codeBase, ClassLoader parent,
-                Collection<KpiLibrary> libraries) {
-        this.kextClass = kextClass;
+    LinkChecker(Predicate<String> own, Predicate<String> shared, Predicate<String> codeBase,
+                Function<String, ClassInfo> classes, ClassLoader parent, Collection<KpiLibrary> libraries) {
+        this.own = own;
+        this.shared = shared;
         this.codeBase = codeBase;
+        this.classes = classes;
         this.parent = parent;
         this.kpi = new KpiLinkCheck(libraries, parent);
     }
@@ -84,14 +79,17 @@ final class LinkChecker {
         List<Unresolved> found = new ArrayList<>();
         Set<String> memberSites = new HashSet<>();
         for (ClassInfo info : classes) {
+            boolean isShared = shared.test(info.name);
+            for (Unresolved declared : declarations(info, isShared)) {
+                refs.add(null);
+                found.add(declared);
+            }
             for (Reference ref : info.references) {
-                boolean facade = KpiLinkCheck.isFacade(ref.owner()) && !kextClass.test(ref.owner());
-                Rule rule = facade ? null : rule(ref);
-                String tag = facade ? kpi.check(ref) : rule == null ? null : rule.tag;
-                if (tag != null) {
+                String rule = isShared ? sharedRule(ref) : rule(ref);
+                if (rule != null) {
                     refs.add(ref);
-                    String kpiSymbol = facade ? kpi.symbol(ref) : null;
-                    found.add(new Unresolved(kpiSymbol != null ? kpiSymbol : symbol(ref), ref.where(), tag));
+                    String kpiSymbol = KpiLinkCheck.isFacade(ref.owner()) ? kpi.symbol(ref) : null;
+                    found.add(new Unresolved(kpiSymbol != null ? kpiSymbol : symbol(ref), ref.where(), rule));
                     if (ref.kind() != Kind.TYPE) {
                         memberSites.add(ref.owner() + "|" + ref.where());
                         for (String t : descriptorTypes(ref.desc())) {
@@ -106,14 +104,14 @@ final class LinkChecker {
         Set<Unresolved> out = new LinkedHashSet<>();
         for (int i = 0; i < found.size(); i++) {
             Reference ref = refs.get(i);
-            if (ref.kind() != Kind.TYPE || !memberSites.contains(ref.owner() + "|" + ref.where())) {
+            if (ref == null || ref.kind() != Kind.TYPE || !memberSites.contains(ref.owner() + "|" + ref.where())) {
                 out.add(found.get(i));
             }
         }
         return List.copyOf(out);
     }
 
-    /** The explanation of a rule's tag, the KPI side's included. */
+    /** The explanation printed once under the unresolved symbols that carry this tag, the KPI side's included. */
     static String explanation(String tag) {
         for (Rule r : Rule.values()) {
             if (r.tag.equals(tag)) {
@@ -121,83 +119,166 @@ final class LinkChecker {
             }
         }
         String kpiRule = KpiLinkCheck.explanation(tag);
-        if (kpiRule == null) {
+        if (kpiRule != null) {
+            return kpiRule;
+        }
+        CodeRule code = CodeRule.byTag(tag);
+        if (code == null) {
             throw new IllegalArgumentException(tag);
         }
-        return kpiRule;
+        return code.explanation;
     }
 
-    private Rule rule(Reference ref) {
+    /** The tag of the rule a reference from the kext's own code breaks, or null if it links. */
+    private String rule(Reference ref) {
         String owner = ref.owner();
-        if (kextClass.test(owner)) {
-            return null;
+        if (own.test(owner) || shared.test(owner)) {
+            return ref.kind() == Kind.TYPE ? null : inherited(ref);
         }
-        Rule banned = banned(owner, ref);
-        if (banned == Rule.KERNEL_PRIVATE && codeBase.test(owner)) {
-            banned = null; // the kext's own code base, not the kernel's, whatever its package name
+        if (KpiLinkCheck.isFacade(owner)) {
+            return kpi.check(ref);
         }
-        if (banned != null) {
-            return banned;
+        String refused = refusal(ref.kind(), owner, ref.name(), ref.desc());
+        if (refused != null) {
+            return refused;
         }
-        if (ref.desc() != null) {
-            // A member whose signature names a banned class is as banned (Class.getClassLoader()).
-            for (String t : descriptorTypes(ref.desc())) {
-                Rule r = kextClass.test(t) || codeBase.test(t) ? null : banned(t, null);
-                if (r != null) {
-                    return r;
-                }
+        if (!isJdk(owner) && ref.resolved() && !onClassPath(owner)) {
+            return Rule.MISSING.tag;
+        }
+        return descriptorRule(ref);
+    }
+
+    /**
+     * The rule a reference from a shared type breaks: a shared type is loaded by the test's loader,
+     * so it may not use the kext's own classes nor call routed KPI functions (nothing links them there).
+     */
+    private String sharedRule(Reference ref) {
+        if (own.test(ref.owner())) {
+            return CodeRule.SHARED_CODE.tag;
+        }
+        if (ref.kind() == Kind.METHOD && ref.isStatic() && ClassInfo.isRoutedKpi(ref.owner(), ref.name(), ref.desc())) {
+            return CodeRule.SHARED_CODE.tag;
+        }
+        return rule(ref);
+    }
+
+    /**
+     * What a class declares that kext code may not: a finalizer (the JVM's finalizer thread would run
+     * it, after the kext and its kernel are gone) and, in a shared type, static state: everything but
+     * compile-time constants and an enum's own constants.
+     */
+    private static List<Unresolved> declarations(ClassInfo info, boolean isShared) {
+        List<Unresolved> out = new ArrayList<>();
+        if (info.declaredMembers.contains("finalize()V")) {
+            out.add(new Unresolved(info.binaryName() + ".finalize()V", info.binaryName()
+                    + ".finalize (method declaration)", CodeRule.THREAD.tag));
+        }
+        if (!isShared) {
+            return out;
+        }
+        for (ClassInfo.StaticField f : info.staticFields) {
+            if (!f.constant() && !f.enumManaged()) {
+                out.add(new Unresolved(info.binaryName() + "." + f.name() + ":" + f.desc(),
+                        info.binaryName() + "." + f.name() + " (static field of a shared type)", CodeRule.SHARED_STATE.tag));
             }
         }
-        if (ref.resolved() && !onClassPath(owner)) {
-            return Rule.MISSING;
+        for (String f : info.mutableEnumFields) {
+            out.add(new Unresolved(info.binaryName() + "." + f, info.binaryName() + "." + f.substring(0, f.indexOf(':'))
+                    + " (non-final field of a shared enum)", CodeRule.SHARED_STATE.tag));
+        }
+        return out;
+    }
+
+    /**
+     * A method used through a class of the kext that does not declare it resolves to a JDK ancestor
+     * (a kext class extending ConcurrentHashMap, calling this.wait()), whose rules apply: refused if
+     * an ancestor refuses it by name, allowed if an ancestor allows it.
+     */
+    private String inherited(Reference ref) {
+        if (ref.kind() == Kind.FIELD) {
+            return null; // JDK fields kext code may inherit are constants of allowed classes
+        }
+        String member = ref.name() + ref.desc();
+        List<String> jdkAncestors = new ArrayList<>();
+        boolean otherAncestor = false;
+        Set<String> seen = new HashSet<>();
+        List<String> queue = new ArrayList<>(List.of(ref.owner()));
+        while (!queue.isEmpty()) {
+            String name = queue.remove(queue.size() - 1);
+            if (name == null || !seen.add(name)) {
+                continue;
+            }
+            ClassInfo info = classes.apply(name);
+            if (info == null) {
+                if (isJdk(name)) {
+                    jdkAncestors.add(name);
+                } else {
+                    otherAncestor = true; // the KPI (checked where named), or a class reported where it is named
+                }
+                continue;
+            }
+            if (info.declaredMembers.contains(member)) {
+                return null;
+            }
+            queue.add(info.superName);
+            queue.addAll(List.of(info.interfaces));
+        }
+        CodeRule first = null;
+        for (String ancestor : jdkAncestors) {
+            CodeRule denied = JdkAllowlist.deniedByName(JdkAllowlist.entry(ancestor), ref.name(), ref.desc());
+            if (denied != null) {
+                return denied.tag;
+            }
+        }
+        if (otherAncestor) {
+            return null; // the member may come from the KPI class it extends, which exports it
+        }
+        for (String ancestor : jdkAncestors) {
+            JdkAllowlist.Entry entry = JdkAllowlist.entry(ancestor);
+            CodeRule r = entry == null ? JdkAllowlist.category(ancestor, ref.name())
+                    : JdkAllowlist.memberRefusal(entry, ref.name(), ref.desc());
+            if (r == null) {
+                return null;
+            }
+            first = first == null ? r : first;
+        }
+        return first == null ? null : first.tag;
+    }
+
+    /** The JDK, the kernel and the harness's libraries, for a class that is not the kext's nor the KPI. */
+    private String refusal(Kind kind, String owner, String name, String desc) {
+        if (isJdk(owner)) {
+            CodeRule r = JdkAllowlist.refusal(kind, owner, name, desc);
+            return r == null ? null : r.tag;
+        }
+        if (owner.startsWith(KextCode.HARNESS) && !codeBase.test(owner)) {
+            return Rule.KERNEL_PRIVATE.tag;
+        }
+        if (KextCode.isHarnessLibrary(owner)) {
+            return CodeRule.HARNESS.tag;
         }
         return null;
     }
 
-    /** The rule that bans a class outright, or a member of it (null ref: the class alone). */
-    private static Rule banned(String owner, Reference ref) {
-        String member = ref == null || ref.kind() == Kind.TYPE ? null : ref.name();
-        if (owner.startsWith("dev/kextharness/")) {
-            return Rule.KERNEL_PRIVATE;
+    /** A member whose signature names a refused class is as refused (a KPI method taking a kernel type). */
+    private String descriptorRule(Reference ref) {
+        if (ref.desc() == null || ref.kind() == Kind.TYPE) {
+            return null;
         }
-        if (owner.startsWith("java/lang/reflect/") || owner.startsWith("java/lang/invoke/")
-                || owner.startsWith("java/lang/instrument/") || owner.startsWith("sun/") || owner.startsWith("com/sun/")
-                || owner.startsWith("jdk/") || owner.startsWith("javax/script/") || owner.startsWith("javax/tools/")
-                || owner.equals("java/lang/Module") || owner.equals("java/lang/ModuleLayer")
-                || owner.equals("java/lang/StackWalker") || (owner.startsWith("java/") && owner.endsWith("ClassLoader"))) {
-            return Rule.REFLECTION;
-        }
-        if (owner.equals("java/lang/Class") && member != null && (CLASS_REFLECTION.contains(member)
-                || member.startsWith("getDeclared") || member.startsWith("getMethod") || member.startsWith("getField")
-                || member.startsWith("getConstructor"))) {
-            return Rule.REFLECTION;
-        }
-        if (isThreadClass(owner) || (member != null && member.startsWith("parallel") && owner.startsWith("java/util/"))) {
-            return Rule.THREAD;
-        }
-        if (owner.equals("java/lang/ProcessBuilder") || owner.equals("java/lang/Process")
-                || owner.equals("java/lang/ProcessHandle") || owner.startsWith("java/lang/management/")
-                || owner.startsWith("javax/management/")
-                || (owner.equals("java/lang/System") && member != null && SYSTEM_GLOBAL.contains(member))
-                || (owner.equals("java/lang/Runtime") && member != null && RUNTIME_GLOBAL.contains(member))) {
-            return Rule.JVM_GLOBAL;
+        for (String t : descriptorTypes(ref.desc())) {
+            if (own.test(t) || shared.test(t) || t.startsWith(KextCode.KPI)) {
+                continue;
+            }
+            String r = refusal(Kind.TYPE, t, null, null);
+            if (r != null) {
+                return r;
+            }
         }
         return null;
     }
 
-    private static boolean isThreadClass(String owner) {
-        if (owner.equals("java/lang/Thread") || owner.startsWith("java/lang/Thread$")
-                || owner.equals("java/lang/ThreadGroup") || owner.equals("java/util/Timer")
-                || owner.equals("java/lang/ref/Cleaner")) {
-            return true;
-        }
-        if (!owner.startsWith("java/util/concurrent/") || owner.indexOf('/', "java/util/concurrent/".length()) >= 0) {
-            return false;
-        }
-        String simple = owner.substring("java/util/concurrent/".length());
-        return simple.contains("Executor") || simple.startsWith("ForkJoin") || simple.startsWith("CompletableFuture")
-                || simple.equals("ThreadFactory") || simple.startsWith("StructuredTaskScope")
-                || simple.equals("SubmissionPublisher");
+    private boolean isJdk(String owner) {
+        return jdk.computeIfAbsent(owner, o -> KextCode.isJdk(o, parent));
     }
 
     /** The classes a field or method descriptor names (array element types included). */
