@@ -35,7 +35,7 @@ public final class KextKpi {
     public KextKpi(Kernel kernel, LoadedKext kext) {
         this.kernel = kernel;
         this.kext = kext;
-        this.memory = new KextMemory(kernel);
+        this.memory = new KextMemory(kernel, kext);
     }
 
     public LoadedKext kext() {
@@ -237,12 +237,7 @@ public final class KextKpi {
         enter();
         byte[] bytes = src.getBytes(StandardCharsets.UTF_8);
         if (size > 0) {
-            int n = (int) Math.min(bytes.length, size - 1);
-            memory.check(dst, n + 1, true, site);
-            for (int i = 0; i < n; i++) {
-                kernel.memory().store8(dst + i, bytes[i]);
-            }
-            kernel.memory().store8(dst + n, 0);
+            memory.storeString(dst, bytes, (int) Math.min(bytes.length, size - 1), site);
         }
         return bytes.length;
     }
@@ -554,14 +549,7 @@ public final class KextKpi {
         if (l < 0 || l > Integer.MAX_VALUE) {
             return SysctlTree.EINVAL;
         }
-        byte[] bytes = new byte[(int) l];
-        if (l > 0) {
-            memory.check(p, l, false, site);
-            for (int i = 0; i < l; i++) {
-                bytes[i] = (byte) kernel.memory().load8(p + i);
-            }
-        }
-        return kernel.sysctl().out(req, bytes);
+        return kernel.sysctl().out(req, memory.loadBytes(p, (int) l, site));
     }
 
     public int SYSCTL_IN(SysctlReq req, long p, long l, int site) {
@@ -570,10 +558,7 @@ public final class KextKpi {
         if (bytes == null) {
             return SysctlTree.EINVAL;
         }
-        memory.check(p, l, true, site);
-        for (int i = 0; i < l; i++) {
-            kernel.memory().store8(p + i, bytes[i]);
-        }
+        memory.storeBytes(p, bytes, site);
         return 0;
     }
 

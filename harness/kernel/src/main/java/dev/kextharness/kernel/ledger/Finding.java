@@ -12,7 +12,9 @@ package dev.kextharness.kernel.ledger;
  */
 public record Finding(Kind kind, CallSite site, long address, String message) {
 
-    public enum Kind { CROSS_FAMILY_FREE, SIZE_MISMATCH, TAG_MISMATCH, LARGE_FREE_MISMATCH, LINGERING_REGISTRATION }
+    public enum Kind { CROSS_FAMILY_FREE, SIZE_MISMATCH, TAG_MISMATCH, LARGE_FREE_MISMATCH, LINGERING_REGISTRATION,
+        /** OSMalloc or OSFree with a tag its owner had released. */
+        RELEASED_TAG }
 
     @Override
     public String toString() {
