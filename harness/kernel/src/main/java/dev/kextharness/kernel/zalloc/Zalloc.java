@@ -309,7 +309,7 @@ public final class Zalloc {
         }
         long offset = addr - chunk.base;
         int index = elementIndex(chunk, addr);
-        if (offset % zone.elemSize != 0 || index >= chunk.capacity()) {
+        if (offset != index * zone.elemSize || index >= chunk.capacity()) {
             String note = addr % 8 == 0
                     ? "XNU 6153 checks only that the pointer is 8-byte aligned: it would take this interior pointer "
                     + "for an element and corrupt " + zone.name + "; the harness stops here"
@@ -343,7 +343,7 @@ public final class Zalloc {
     }
 
     private static int elementIndex(ZoneChunk chunk, long addr) {
-        return (int) ((addr - chunk.base) / chunk.zone.elemSize);
+        return chunk.zone.indexOf(addr - chunk.base);
     }
 
     /** The zone that owns {@code addr}, or null. */
@@ -408,7 +408,7 @@ public final class Zalloc {
         }
         long offset = addr - chunk.base;
         long elemSize = chunk.zone.elemSize;
-        int index = (int) (offset / elemSize);
+        int index = chunk.zone.indexOf(offset);
         if (index >= chunk.capacity()) {
             return Access.OK; // the tail of a chunk that no element covers: mapped, and nobody's
         }
