@@ -18,7 +18,9 @@ import java.util.function.LongConsumer;
  * a segment of 65,536 pages (allocated when its first page is written) and a slot in it. Bulk
  * operations work a page-sized run at a time, and a fill or copy that would only write what an
  * unwritten page reads as already (zeros outside the zone map) writes nothing, so zero-filling
- * memory nobody wrote costs no heap.
+ * memory nobody wrote costs no heap. A fill that covers a whole page with one byte value points
+ * the page at a shared, read-only page of that value (copied on the next partial write), so a
+ * {@code memset} of gigabytes costs a table entry per page, not the bytes.
  *
  * <p>Whether an address is mapped at all is the caller's business (zones and vm maps know); this
  * class only holds bytes. Little-endian, as on x86_64.
@@ -57,6 +59,10 @@ public final class SparseMemory {
     /** Pages outside the kernel range (none in a normal run): kept, but not worth a table. */
     private final Map<Long, byte[]> strayPages = new HashMap<>();
     private int materialized;
+    /** Pages with bytes of their own (not a shared uniform page): what the contents cost in heap. */
+    private int privatePages;
+    /** Shared read-only pages, one per byte value, made on first use; one byte longer than a page to tell them apart. */
+    private static final byte[][] UNIFORM = new byte[256][];
     /** The page of the last access: an element's stores and loads mostly hit one page. */
     private long lastPageNumber = NO_PAGE;
     private byte[] lastPage;
@@ -178,7 +184,11 @@ public final class SparseMemory {
         while (Long.compareUnsigned(a, end) < 0) {
             int offset = offset(a);
             int n = (int) Math.min(PAGE - offset, end - a);
-            if (b != 0 || existingPage(a >>> AddressSpace.PAGE_SHIFT) != null || poisoned(a) || poisoned(a + n - 1)) {
+            long pageNumber = a >>> AddressSpace.PAGE_SHIFT;
+            if (n == PAGE) {
+                // A whole page of one value: no bytes of its own (none at all for zeros outside the zone map).
+                install(pageNumber, b == 0 && !poisoned(a) && !poisoned(a + n - 1) ? null : uniformPage(b));
+            } else if (b != 0 || existingPage(pageNumber) != null || poisoned(a) || poisoned(a + n - 1)) {
                 Arrays.fill(page(a), offset, offset + n, b);
             }
             a += n;
@@ -255,10 +265,9 @@ public final class SparseMemory {
         while (Long.compareUnsigned(a, end) < 0) {
             int offset = offset(a);
             int n = (int) Math.min(PAGE - offset, end - a);
-            byte[] page = existingPage(a >>> AddressSpace.PAGE_SHIFT);
-            if (page != null) {
+            if (existingPage(a >>> AddressSpace.PAGE_SHIFT) != null) {
                 // Poison at byte a is byte (a & 7) of ZP_POISON, which is the same byte in the template page.
-                System.arraycopy(POISON_PAGE, offset, page, offset, n);
+                System.arraycopy(POISON_PAGE, offset, page(a), offset, n);
             }
             a += n;
         }
@@ -316,9 +325,24 @@ public final class SparseMemory {
         lastPage = null;
     }
 
-    /** Number of pages whose bytes exist. */
+    /** Number of pages whose bytes exist (written pages, shared uniform ones included). */
     public int materializedPages() {
         return materialized;
+    }
+
+    /** Number of pages holding bytes of their own: 4 KiB of heap each. */
+    public int privatePages() {
+        return privatePages;
+    }
+
+    private static byte[] uniformPage(byte value) {
+        byte[] page = UNIFORM[value & 0xff];
+        if (page == null) {
+            page = new byte[PAGE + 1];
+            Arrays.fill(page, value);
+            UNIFORM[value & 0xff] = page; // a benign race: any copy is as good as another
+        }
+        return page;
     }
 
     private void observe(long addr, long length) {
@@ -375,37 +399,44 @@ public final class SparseMemory {
     }
 
     private void remove(long pageNumber) {
+        install(pageNumber, null);
+    }
+
+    /** Puts {@code page} (null: none) in the table at {@code pageNumber}, keeping the counts. */
+    private void install(long pageNumber, byte[] page) {
         long index = pageNumber - (TABLE_BASE >>> AddressSpace.PAGE_SHIFT);
+        byte[] old;
         if (index >= 0 && index < TABLE_PAGES) {
-            byte[][] segment = segments[(int) (index >>> SEGMENT_SHIFT)];
-            if (segment != null && segment[(int) (index & SEGMENT_MASK)] != null) {
-                segment[(int) (index & SEGMENT_MASK)] = null;
-                materialized--;
+            int s = (int) (index >>> SEGMENT_SHIFT);
+            if (segments[s] == null) {
+                if (page == null) {
+                    return;
+                }
+                segments[s] = new byte[1 << SEGMENT_SHIFT][];
             }
-        } else if (strayPages.remove(pageNumber) != null) {
-            materialized--;
+            old = segments[s][(int) (index & SEGMENT_MASK)];
+            segments[s][(int) (index & SEGMENT_MASK)] = page;
+        } else {
+            old = page == null ? strayPages.remove(pageNumber) : strayPages.put(pageNumber, page);
+        }
+        materialized += (page != null ? 1 : 0) - (old != null ? 1 : 0);
+        privatePages += (page != null && page.length == PAGE ? 1 : 0) - (old != null && old.length == PAGE ? 1 : 0);
+        if (pageNumber == lastPageNumber || page != null) {
+            lastPageNumber = page == null ? NO_PAGE : pageNumber;
+            lastPage = page;
+        }
+        if (old == null && page != null) {
+            pageObserver.accept(pageNumber << AddressSpace.PAGE_SHIFT);
         }
     }
 
+    /** The page's bytes, writable: made if it was never written, copied if it is a shared uniform page. */
     private byte[] page(long addr) {
         long pageNumber = addr >>> AddressSpace.PAGE_SHIFT;
         byte[] page = existingPage(pageNumber);
-        if (page == null) {
-            page = freshPage(pageNumber);
-            long index = pageNumber - (TABLE_BASE >>> AddressSpace.PAGE_SHIFT);
-            if (index >= 0 && index < TABLE_PAGES) {
-                int s = (int) (index >>> SEGMENT_SHIFT);
-                if (segments[s] == null) {
-                    segments[s] = new byte[1 << SEGMENT_SHIFT][];
-                }
-                segments[s][(int) (index & SEGMENT_MASK)] = page;
-            } else {
-                strayPages.put(pageNumber, page);
-            }
-            materialized++;
-            lastPageNumber = pageNumber;
-            lastPage = page;
-            pageObserver.accept(pageNumber << AddressSpace.PAGE_SHIFT);
+        if (page == null || page.length != PAGE) {
+            page = page == null ? freshPage(pageNumber) : Arrays.copyOf(page, PAGE);
+            install(pageNumber, page);
         }
         return page;
     }

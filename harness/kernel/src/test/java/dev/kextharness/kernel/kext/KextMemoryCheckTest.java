@@ -215,4 +215,32 @@ class KextMemoryCheckTest {
         assertThat(onXnu.read64(again + 4088)).isEqualTo(SparseMemory.ZP_POISON);
         assertThat(xnu.panicked()).isFalse();
     }
+
+    // Issue 11 part 5: bounded resources.
+
+    @Test
+    void aZeroedTwoGibMallocAndItsBzeroCostNoHeap() {
+        long block = bugs.mallocBlock(2L << 30, true);
+        assertThat(block).isNotZero();
+        assertThat(kernel.memory().privatePages()).as("pages with bytes of their own").isZero();
+        assertThat(bugs.read64(block + (2L << 30) - 8)).isZero();
+        bugs.zero(block, 2L << 30);
+        bugs.fill(block, 0x5a, 2L << 30);
+        assertThat(kernel.memory().privatePages()).as("a whole-page memset shares one page per value").isZero();
+        assertThat(bugs.read64(block + (1L << 30))).isEqualTo(0x5a5a5a5a5a5a5a5aL);
+        bugs.freeBlock(block);
+        assertThat(kernel.memory().materializedPages()).isZero();
+    }
+
+    @Test
+    void aBzeroOfATebibyteFaultsAtTheFirstUnmappedPageBeforeWritingAnything() {
+        long block = bugs.mallocBlock(2L << 30, true);
+        bugs.write64(block, 1);
+        int pages = kernel.memory().materializedPages();
+        KernelPanic panic = panicOf(() -> bugs.zero(block, 1L << 40));
+        assertThat(panic.panicString()).startsWith("Kernel trap at ").contains("type 14=page fault",
+                CFormat.format("CR2: 0x%016llx", block + (2L << 30)));
+        assertThat(kernel.memory().materializedPages()).isEqualTo(pages);
+        assertThat(kernel.memory().load(block, 8)).as("nothing was written before the fault").isEqualTo(1);
+    }
 }
