@@ -33,6 +33,10 @@ public final class PeerBench {
 
     public static void main(String[] args) {
         String which = args.length > 0 ? args[0] : "all";
+        if (which.equals("bulk")) {
+            bulk();
+            return;
+        }
         boolean touchAll = args.length > 1 && args[1].equals("all");
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         int warmups = args.length > 3 ? Integer.parseInt(args[3]) : 2;
@@ -53,6 +57,25 @@ public final class PeerBench {
             double[] sorted = perOp.stream().mapToDouble(Double::doubleValue).sorted().toArray();
             System.out.printf(Locale.ROOT, "median workload=%s touch=%s ns_per_op=%.1f (min %.1f, max %.1f, %d runs)%n",
                     workload, touchAll ? "all" : "8", median(sorted), sorted[0], sorted[sorted.length - 1], runs);
+        }
+    }
+
+    /** Bulk memset and bcopy of 64 MiB kalloc blocks through the KPI, in GB/s (10^9 bytes a second). */
+    static void bulk() {
+        long size = 64L << 20;
+        int rounds = 20;
+        for (boolean copy : new boolean[]{false, true}) {
+            for (int run = 0; run < 5; run++) {
+                Kernel kernel = Kernel.boot(KernelConfig.defaults());
+                LoadedKext kext = kernel.kextload(PeerWorkloadKext.class);
+                PeerWorkloads workloads = kext.service(PeerWorkloads.class);
+                long start = System.nanoTime();
+                workloads.bulk(size, rounds, copy);
+                long nanos = System.nanoTime() - start;
+                kernel.kextunload(kext);
+                System.out.printf(Locale.ROOT, "bulk %s size=%d rounds=%d GB/s=%.2f load=%s%n", copy ? "bcopy" : "memset",
+                        size, rounds, (double) size * rounds / nanos, loadAverage());
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package dev.kextharness.bench.peers;
 
 import static dev.kextharness.kpi.Kalloc.kalloc;
 import static dev.kextharness.kpi.Kalloc.kfree;
+import static dev.kextharness.kpi.Libkern.bcopy;
 import static dev.kextharness.kpi.Libkern.memset;
 import static dev.kextharness.kpi.Mem.store64;
 
@@ -177,5 +178,25 @@ public class PeerWorkloadKext implements Kext, PeerWorkloads {
         }
         allocs += n;
         return n * 48;
+    }
+
+    // Bulk operations
+
+    @Override
+    public void bulk(long size, int rounds, boolean copy) {
+        long from = kalloc(size);
+        long to = kalloc(size);
+        if (copy) {
+            memset(from, 0x5a, size);
+            for (int r = 0; r < rounds; r++) {
+                bcopy(from, to, size);
+            }
+        } else {
+            for (int r = 0; r < rounds; r++) {
+                memset(from, 1 + r % 255, size);
+            }
+        }
+        kfree(from, size);
+        kfree(to, size);
     }
 }

@@ -29,6 +29,13 @@ public interface PeerWorkloads {
     /** W3: {@code n} blocks of 48 bytes from one site, never freed. */
     long leakstorm(long n, boolean touchAll);
 
+    /**
+     * Bulk operations on two kalloc blocks of {@code size} bytes: {@code rounds} memsets of the
+     * first (a new value each round), or, with {@code copy}, one memset and then {@code rounds}
+     * bcopies of it into the second (every destination page gets bytes of its own). Frees both.
+     */
+    void bulk(long size, int rounds, boolean copy);
+
     /** kalloc and kfree calls made by the last workload (the C program's {@code ops}). */
     long operations();
 }

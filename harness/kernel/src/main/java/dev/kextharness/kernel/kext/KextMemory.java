@@ -28,21 +28,21 @@ final class KextMemory {
     private final LoadedKext kext;
     private final SparseMemory memory;
     private final Zalloc zalloc;
+    /** The kext runs under XNU's leak policy (its own, else the kernel's): one of the XNU modes. */
+    private final boolean xnuPolicy;
 
     KextMemory(Kernel kernel, LoadedKext kext) {
         this.kernel = kernel;
         this.kext = kext;
         this.memory = kernel.memory();
         this.zalloc = kernel.zalloc();
+        LeakPolicy policy = kext == null ? null : kext.options().leakPolicy();
+        this.xnuPolicy = (policy != null ? policy : kernel.config().leakPolicy()) == LeakPolicy.XNU;
     }
 
     /** True when memory errors stop the kext at the access: findings on and a leak policy other than XNU's. */
     private boolean strict() {
-        if (!kernel.ledger().findingsEnabled()) {
-            return false;
-        }
-        LeakPolicy policy = kext == null ? null : kext.options().leakPolicy();
-        return (policy != null ? policy : kernel.config().leakPolicy()) != LeakPolicy.XNU;
+        return !xnuPolicy && kernel.ledger().findingsEnabled();
     }
 
     long load(long addr, int width, int site) {
