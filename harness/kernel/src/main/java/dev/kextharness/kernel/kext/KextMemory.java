@@ -1,6 +1,5 @@
 package dev.kextharness.kernel.kext;
 
-import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.kalloc.Kalloc;
 import dev.kextharness.kernel.ledger.CallSite;
 import dev.kextharness.kernel.panic.KernelPanic;
@@ -24,20 +23,20 @@ import dev.kextharness.kernel.zalloc.Zalloc;
  * before a byte of it is written, and then work a page-sized run at a time.
  */
 final class KextMemory {
-    private final Kernel kernel;
+    private final KextHost kernel;
     private final LoadedKext kext;
     private final SparseMemory memory;
     private final Zalloc zalloc;
     /** The kext runs under XNU's leak policy (its own, else the kernel's): one of the XNU modes. */
     private final boolean xnuPolicy;
 
-    KextMemory(Kernel kernel, LoadedKext kext) {
+    KextMemory(KextHost kernel, LoadedKext kext) {
         this.kernel = kernel;
         this.kext = kext;
         this.memory = kernel.memory();
         this.zalloc = kernel.zalloc();
         LeakPolicy policy = kext == null ? null : kext.options().leakPolicy();
-        this.xnuPolicy = (policy != null ? policy : kernel.config().leakPolicy()) == LeakPolicy.XNU;
+        this.xnuPolicy = (policy != null ? policy : kernel.leakPolicy()) == LeakPolicy.XNU;
     }
 
     /** True when memory errors stop the kext at the access: findings on and a leak policy other than XNU's. */

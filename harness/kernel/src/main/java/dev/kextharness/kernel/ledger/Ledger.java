@@ -27,8 +27,8 @@ public final class Ledger {
         this.findingsEnabled = findingsEnabled;
     }
 
-    /** Adds a site to the table and returns its id. */
-    public int register(int tag, String bundleId, String function, String className, String methodName,
+    /** Adds a site of {@code function}, which allocates from or frees to {@code f}, and returns its id. */
+    public int register(int tag, String bundleId, String function, Family f, String className, String methodName,
                         String fileName, int line) {
         if (siteCount == sites.length) {
             int n = siteCount * 2;
@@ -40,7 +40,6 @@ public final class Ledger {
             totalCount = Arrays.copyOf(totalCount, n);
         }
         int id = siteCount++;
-        Family f = Family.ofFunction(function);
         sites[id] = new CallSite(id, tag, bundleId, function, f, className, methodName, fileName, line);
         family[id] = (byte) f.ordinal();
         loadTag[id] = tag;
