@@ -17,7 +17,8 @@ import dev.kextharness.kpi.KmodInfo;
  * 8-byte store is {@code Mem.store64}, the touch-all build's {@code memset} is the KPI's. Each
  * leak site of the C program is one call site here, so the leak verdict names as many sites.
  */
-@KextBundle(id = "dev.kextharness.bench.peers", version = "1.0")
+@KextBundle(id = "dev.kextharness.bench.peers", version = "1.0", libraries = {KextBundle.KPI_BSD,
+        KextBundle.KPI_LIBKERN, KextBundle.KPI_MACH, KextBundle.KPI_IOKIT, KextBundle.KPI_UNSUPPORTED})
 public class PeerWorkloadKext implements Kext, PeerWorkloads {
     private static final long[] MIX = {16, 32, 48, 64, 128, 256, 512, 1024, 4096};
 
