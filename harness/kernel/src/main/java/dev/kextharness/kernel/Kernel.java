@@ -137,7 +137,7 @@ public final class Kernel implements AutoCloseable {
 
         // zone_init, then kalloc_init: the 27 kalloc.N zones.
         zalloc = new Zalloc(zoneMapCapacity, memory, ledger, panicker, config.jetsamLimitPercent(), config.bootSeed());
-        memory.setPageObserver(zalloc::touched);
+        memory.setZoneWriteObserver(zalloc::wrote);
         kalloc = new Kalloc(zalloc, kallocMap, kernelMap, memory, ledger, panicker, ram, log);
 
         // The allocators kexts call: BSD _MALLOC, libkern OSMalloc, IOKit's IOMalloc family.
@@ -670,6 +670,11 @@ public final class Kernel implements AutoCloseable {
         @Override
         public String osrelease() {
             return Kernel.this.osrelease();
+        }
+
+        @Override
+        public LeakPolicy leakPolicy() {
+            return config.leakPolicy();
         }
 
         @Override

@@ -221,7 +221,12 @@ class AllocatorModelTest {
                 record(addr, fam, size, site, null);
             }
             case OSMALLOC -> {
-                Tag tag = tags.get(random.nextInt(tags.size()));
+                // A correct kext allocates only with a tag it still holds (OSMalloc with a released tag is a finding).
+                List<Tag> held = tags.stream().filter(x -> !x.released).toList();
+                if (held.isEmpty()) {
+                    return;
+                }
+                Tag tag = held.get(random.nextInt(held.size()));
                 int site = canBlock ? osmallocSites[random.nextInt(3)] : osmallocNowaitSite;
                 long addr = kernel.osmalloc().osmalloc((int) size, tag.addr, canBlock, site);
                 if (!canBlock && tag.pageable) {

@@ -47,6 +47,16 @@ public final class Kalloc {
     /** What the last zone free freed (the kernel runs on one thread at a time). */
     private final Zalloc.Freed freed = new Zalloc.Freed();
 
+    /** How many freed large blocks keep their history for use-after-free reports (ASan's quarantine, by count). */
+    static final int FREED_BLOCKS_KEPT = 4096;
+    /** Freed large blocks by start address, until their range is mapped again or the oldest is dropped. */
+    private final java.util.TreeMap<Long, FreedBlock> freedBlocks = new java.util.TreeMap<>(Long::compareUnsigned);
+    private final java.util.ArrayDeque<FreedBlock> freedOrder = new java.util.ArrayDeque<>();
+
+    /** A freed large block: what it was and who freed it. */
+    public record FreedBlock(VmMap.Entry entry, int freeSite) {
+    }
+
     private long largeInuse;
     private long largeTotal;
     private long largeMax;
@@ -170,6 +180,7 @@ public final class Kalloc {
         if (entry == null) {
             return 0;
         }
+        forgetFreed(entry.start, entry.end());
         if (rounded > largestAllocated) {
             largestAllocated = rounded;
         }
@@ -213,15 +224,29 @@ public final class Kalloc {
         }
         if (entry.size != rounded) {
             ledger.report(new Finding(Finding.Kind.LARGE_FREE_MISMATCH, ledger.site(site), addr, CFormat.format(
-                    "kfree(%p, %lu) of a %lu-byte kalloc block allocated at %s: real XNU's kmem_free would unmap "
+                    "kfree(%p, %lu) of a %lu-byte kalloc block allocated by %s at %s: real XNU's kmem_free would unmap "
                             + "%lu bytes instead of %lu, silently. Pass the size you allocated.",
-                    addr, size, entry.requested, ledger.site(entry.site).location(), rounded, entry.size)));
+                    addr, size, entry.requested, ledger.site(entry.site).function(), ledger.site(entry.site).location(),
+                    rounded, entry.size)));
+        } else if (size != entry.requested && ledger.findingsEnabled() && ledger.sameFamily(entry.site, site)) {
+            ledger.report(new Finding(Finding.Kind.SIZE_MISMATCH, ledger.site(site), addr, CFormat.format(
+                    "kfree(%p, %lu) of a %lu-byte kalloc block allocated by %s at %s: real XNU accepts it silently "
+                            + "(both sizes round to the same %lu pages), but the size must be the one allocated.",
+                    addr, size, entry.requested, ledger.site(entry.site).function(), ledger.site(entry.site).location(),
+                    entry.size >>> AddressSpace.PAGE_SHIFT)));
         }
         FreeFindings.kfree(ledger, entry.site, site, addr, entry.requested, size, null);
-        releaseLarge(map, entry);
+        releaseLarge(map, entry, site);
     }
 
-    private void releaseLarge(VmMap map, VmMap.Entry entry) {
+    private void releaseLarge(VmMap map, VmMap.Entry entry, int freeSite) {
+        FreedBlock freed = new FreedBlock(entry, freeSite);
+        freedBlocks.put(entry.start, freed);
+        freedOrder.addLast(freed);
+        if (freedOrder.size() > FREED_BLOCKS_KEPT) {
+            FreedBlock oldest = freedOrder.removeFirst();
+            freedBlocks.remove(oldest.entry().start, oldest);
+        }
         map.remove(entry);
         memory.discard(entry.start, entry.size);
         largeInuse--;
@@ -262,7 +287,7 @@ public final class Kalloc {
                     map.structAddress(), addr, map.entryStructAddress(entry)));
         }
         FreeFindings.kfree(ledger, entry.site, site, addr, entry.requested, -1, null);
-        releaseLarge(map, entry);
+        releaseLarge(map, entry, site);
         return entry.size;
     }
 
@@ -274,6 +299,24 @@ public final class Kalloc {
         }
         VmMap.Entry entry = mapFor(addr).entryAt(addr);
         return entry == null ? 0 : entry.size;
+    }
+
+    /** The freed large block whose range holds {@code addr} and was not mapped again since, or null. */
+    public FreedBlock freedBlockAt(long addr) {
+        var floor = freedBlocks.floorEntry(addr);
+        return floor != null && floor.getValue().entry().contains(addr) ? floor.getValue() : null;
+    }
+
+    /** Drops the history of freed blocks that overlap a range mapped again. */
+    private void forgetFreed(long start, long end) {
+        if (freedBlocks.isEmpty()) {
+            return;
+        }
+        var floor = freedBlocks.floorEntry(start);
+        if (floor != null && Long.compareUnsigned(floor.getValue().entry().end(), start) > 0) {
+            freedBlocks.remove(floor.getKey());
+        }
+        freedBlocks.subMap(start, true, end, false).clear();
     }
 
     /** The live large block that starts at {@code addr}, or null. */

@@ -44,6 +44,9 @@ public interface KextHost {
 
     KernelLog log();
 
+    /** The kernel's leak policy, for kexts loaded without one of their own. */
+    LeakPolicy leakPolicy();
+
     Panicker panicker();
 
     Ledger ledger();

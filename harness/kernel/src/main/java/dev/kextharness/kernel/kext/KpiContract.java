@@ -260,7 +260,7 @@ public final class KpiContract {
 
     /** One implementation object per header, for one loaded kext. */
     KextKpi[] implementationsFor(KextHost kernel, LoadedKext kext) {
-        KextMemory memory = new KextMemory(kernel);
+        KextMemory memory = new KextMemory(kernel, kext);
         KextKpi[] out = new KextKpi[HEADERS.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = HEADERS.get(i).factory().create(kernel, kext, memory);

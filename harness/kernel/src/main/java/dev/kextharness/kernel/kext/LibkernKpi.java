@@ -32,12 +32,7 @@ final class LibkernKpi extends KextKpi {
         enter();
         byte[] bytes = src.getBytes(StandardCharsets.UTF_8);
         if (size > 0) {
-            int n = (int) Math.min(bytes.length, size - 1);
-            memory.check(dst, n + 1, true, site);
-            for (int i = 0; i < n; i++) {
-                kernel.memory().store8(dst + i, bytes[i]);
-            }
-            kernel.memory().store8(dst + n, 0);
+            memory.storeString(dst, bytes, (int) Math.min(bytes.length, size - 1), site);
         }
         return bytes.length;
     }

@@ -58,14 +58,7 @@ final class SysctlKpi extends KextKpi {
         if (l < 0 || l > Integer.MAX_VALUE) {
             return SysctlTree.EINVAL;
         }
-        byte[] bytes = new byte[(int) l];
-        if (l > 0) {
-            memory.check(p, l, false, site);
-            for (int i = 0; i < l; i++) {
-                bytes[i] = (byte) kernel.memory().load8(p + i);
-            }
-        }
-        return kernel.sysctl().out(req, bytes);
+        return kernel.sysctl().out(req, memory.loadBytes(p, (int) l, site));
     }
 
     public int SYSCTL_IN(SysctlReq req, long p, long l, int site) {
@@ -74,10 +67,7 @@ final class SysctlKpi extends KextKpi {
         if (bytes == null) {
             return SysctlTree.EINVAL;
         }
-        memory.check(p, l, true, site);
-        for (int i = 0; i < l; i++) {
-            kernel.memory().store8(p + i, bytes[i]);
-        }
+        memory.storeBytes(p, bytes, site);
         return 0;
     }
 

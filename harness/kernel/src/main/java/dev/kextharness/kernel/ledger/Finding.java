@@ -26,7 +26,9 @@ public record Finding(Kind kind, CallSite site, long address, String message, Li
         this(kind, site, address, message, List.of());
     }
 
-    public enum Kind { CROSS_FAMILY_FREE, SIZE_MISMATCH, TAG_MISMATCH, LARGE_FREE_MISMATCH, LINGERING_REGISTRATION }
+    public enum Kind { CROSS_FAMILY_FREE, SIZE_MISMATCH, TAG_MISMATCH, LARGE_FREE_MISMATCH, LINGERING_REGISTRATION,
+        /** OSMalloc or OSFree with a tag its owner had released. */
+        RELEASED_TAG }
 
     @Override
     public String toString() {

@@ -115,7 +115,7 @@ public final class BsdMalloc {
         }
         if (type == M_RTABLE && size == mbufZone.elemSize()) {
             zalloc.checkFree(mbufZone, elem, site);
-            zalloc.zfreeChecked(mbufZone, elem);
+            zalloc.zfreeChecked(mbufZone, elem, site);
         } else {
             kalloc.kfree(elem, size, site);
         }

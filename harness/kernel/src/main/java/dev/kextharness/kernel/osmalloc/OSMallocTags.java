@@ -44,6 +44,12 @@ public final class OSMallocTags {
     private final int tagFreeSite;
     /** {@code OSMalloc_tag_list}. */
     private final Set<Long> tags = new LinkedHashSet<>();
+    /** Who allocated and who released each tag (kept after the tag is freed, until its address is reused). */
+    private final java.util.Map<Long, TagHistory> history = new java.util.HashMap<>();
+
+    /** A tag's name, its {@code OSMalloc_Tagalloc} site and its {@code OSMalloc_Tagfree} site (-1 until released). */
+    private record TagHistory(String name, int allocSite, int releaseSite) {
+    }
 
     public OSMallocTags(Kalloc kalloc, VmMap kernelMap, SparseMemory memory, Ledger ledger, Panicker panicker,
                         int tagFreeSite) {
@@ -69,6 +75,7 @@ public final class OSMallocTags {
             memory.store8(tag + OFFSET_NAME + i, bytes[i]);
         }
         tags.add(tag);
+        history.put(tag, new TagHistory(name(tag), site, -1));
         memory.store(tag + OFFSET_STATE, 4, OSMT_VALID);
         return tag;
     }
@@ -81,6 +88,7 @@ public final class OSMallocTags {
                     "OSMalloc_Tagfree():'%s' has bad state 0x%08X \n", name(tag), state));
         }
         memory.store(tag + OFFSET_STATE, 4, OSMT_VALID | OSMT_RELEASED);
+        history.computeIfPresent(tag, (t, h) -> new TagHistory(h.name(), h.allocSite(), site));
         long refcnt = (refcnt(tag) - 1) & 0xFFFFFFFFL;
         memory.store(tag + OFFSET_REFCNT, 4, refcnt);
         if (refcnt == 0) {
@@ -88,9 +96,39 @@ public final class OSMallocTags {
         }
     }
 
+    /**
+     * The harness's check of the tag an {@code OSMalloc} or {@code OSFree} names: an allocation
+     * with a tag its owner has released (XNU takes it silently while blocks keep the tag alive) is
+     * a finding; either call with a tag already freed is a use after free, reported with the tag's
+     * allocation and release.
+     */
+    private void checkTagInUse(String function, long tag, int site) {
+        TagHistory h = history.get(tag);
+        if (!ledger.findingsEnabled() || h == null || h.releaseSite() < 0) {
+            return;
+        }
+        String sites = "released by OSMalloc_Tagfree at " + ledger.site(h.releaseSite()).location()
+                + "; allocated by OSMalloc_Tagalloc at " + ledger.site(h.allocSite()).location();
+        if (!tags.contains(tag)) {
+            throw panicker.harness(site, CFormat.format("use after free: %s with the freed tag %p ('%s'); accessed at %s; ",
+                            function, tag, h.name(), ledger.site(site).location()) + sites,
+                    "Catalina would read the freed kalloc.96 element as a tag: its state reads as poison, so "
+                            + "OSMalloc_Tagref panics \"has bad state\", unless the element was reused. "
+                            + "The harness stops at the call.");
+        }
+        if (!function.equals("OSMalloc")) {
+            return; // OSFree after Tagfree is how the last blocks give the tag back: XNU's design
+        }
+        ledger.report(new Finding(Finding.Kind.RELEASED_TAG, ledger.site(site), tag, CFormat.format(
+                "%s with tag '%s' after its owner released it (%s). Real XNU accepts it silently while blocks keep "
+                        + "the tag alive; allocate only with a tag you hold.",
+                function, h.name(), sites)));
+    }
+
     /** {@code OSMalloc(size, tag)} and, with {@code canBlock} false, {@code OSMalloc_noblock/nowait}. */
     public long osmalloc(int size, long tag, boolean canBlock, int site) {
         long usize = size & 0xFFFFFFFFL;
+        checkTagInUse("OSMalloc", tag, site);
         boolean pageable = isPageable(tag);
         if (!canBlock && pageable) {
             return 0;
@@ -115,6 +153,7 @@ public final class OSMallocTags {
     /** {@code OSFree(addr, size, tag)}: kfree (or kmem_free for pageable pages), then drops a tag reference. */
     public void osfree(long addr, int size, long tag, int site) {
         long usize = size & 0xFFFFFFFFL;
+        checkTagInUse("OSFree", tag, site);
         if (isPageable(tag) && usize >= AddressSpace.PAGE_SIZE) {
             VmMap.Entry entry = kernelMap.entryAt(addr);
             if (entry == null || entry.kind != VmMap.Kind.PAGEABLE) {

@@ -14,6 +14,14 @@ import java.util.function.LongConsumer;
  * why a fresh {@code _MALLOC(1)} byte reads {@code 0xef}); any other unwritten page reads as zero,
  * as fresh kernel_map pages do. This is what lets a 12 GiB zone map run at true scale.
  *
+ * <p>The page table is indexed, not hashed: a page number within the kernel's address range picks
+ * a segment of 65,536 pages (allocated when its first page is written) and a slot in it. Bulk
+ * operations work a page-sized run at a time, and a fill or copy that would only write what an
+ * unwritten page reads as already (zeros outside the zone map) writes nothing, so zero-filling
+ * memory nobody wrote costs no heap. A fill that covers a whole page with one byte value points
+ * the page at a shared, read-only page of that value (copied on the next partial write), so a
+ * {@code memset} of gigabytes costs a table entry per page, not the bytes.
+ *
  * <p>Whether an address is mapped at all is the caller's business (zones and vm maps know); this
  * class only holds bytes. Little-endian, as on x86_64.
  */
@@ -21,18 +29,45 @@ public final class SparseMemory {
     /** {@code ZP_POISON} on LP64. */
     public static final long ZP_POISON = 0xdeadbeefdeadbeefL;
 
+    /** Told of every write to the zone map made through the public write methods. */
+    public interface ZoneWriteObserver {
+        void wrote(long addr, long length);
+    }
+
     /** Little-endian 8-byte view of a page, for word loads, stores and fills. */
     private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final int PAGE = (int) AddressSpace.PAGE_SIZE;
+    private static final int SEGMENT_SHIFT = 16;
+    private static final int SEGMENT_MASK = (1 << SEGMENT_SHIFT) - 1;
+    /** The first page the indexed table covers: kexts, the kernel, the zone map, kalloc_map and kernel_map. */
+    private static final long TABLE_BASE = AddressSpace.VM_MIN_KERNEL_AND_KEXT_ADDRESS;
+    private static final long TABLE_PAGES = (AddressSpace.KERNEL_MAP_END - TABLE_BASE) >>> AddressSpace.PAGE_SHIFT;
+    /** A page of poison, copied into new zone pages and over freed bytes. */
+    private static final byte[] POISON_PAGE = new byte[PAGE];
     /** No page number has it: page numbers are addresses shifted right, so their top bits are clear. */
     private static final long NO_PAGE = -1;
 
+    static {
+        for (int i = 0; i < PAGE; i += 8) {
+            WORDS.set(POISON_PAGE, i, ZP_POISON);
+        }
+    }
+
     private final long poisonedStart;
     private final long poisonedEnd;
-    private final Map<Long, byte[]> pages = new HashMap<>();
-    /** The page of the last access: an element's poison, check and stores mostly hit one page. */
+    private final byte[][][] segments = new byte[(int) ((TABLE_PAGES + SEGMENT_MASK) >>> SEGMENT_SHIFT)][][];
+    /** Pages outside the kernel range (none in a normal run): kept, but not worth a table. */
+    private final Map<Long, byte[]> strayPages = new HashMap<>();
+    private int materialized;
+    /** Pages with bytes of their own (not a shared uniform page): what the contents cost in heap. */
+    private int privatePages;
+    /** Shared read-only pages, one per byte value, made on first use; one byte longer than a page to tell them apart. */
+    private static final byte[][] UNIFORM = new byte[256][];
+    /** The page of the last access: an element's stores and loads mostly hit one page. */
     private long lastPageNumber = NO_PAGE;
     private byte[] lastPage;
     private LongConsumer pageObserver = addr -> { };
+    private ZoneWriteObserver zoneWriteObserver = (addr, length) -> { };
 
     /**
      * @param poisonedStart first address of the range whose unwritten bytes read as poison (the zone map)
@@ -43,17 +78,28 @@ public final class SparseMemory {
         this.poisonedEnd = poisonedEnd;
     }
 
-    /** Told the base address of every page that comes into existence (zones mark their chunk touched). */
+    /** Told the base address of every page that comes into existence. */
     public void setPageObserver(LongConsumer observer) {
         this.pageObserver = observer;
     }
 
+    /**
+     * Told of the writes into the zone map that come through {@link #store}, {@link #store8} and
+     * {@link #fill} (the kernel's own writes), so that zalloc knows which elements hold data.
+     * Kext accesses, checked and recorded by zalloc first, use {@link #storeChecked}.
+     */
+    public void setZoneWriteObserver(ZoneWriteObserver observer) {
+        this.zoneWriteObserver = observer;
+    }
+
+    /** True if {@code addr} is in the range whose unwritten bytes read as poison. */
+    public boolean poisoned(long addr) {
+        return Long.compareUnsigned(addr, poisonedStart) >= 0 && Long.compareUnsigned(addr, poisonedEnd) < 0;
+    }
+
     /** The byte an unwritten address reads as. */
     public int fillByte(long addr) {
-        if (Long.compareUnsigned(addr, poisonedStart) >= 0 && Long.compareUnsigned(addr, poisonedEnd) < 0) {
-            return (int) (ZP_POISON >>> ((addr & 7) * 8)) & 0xff;
-        }
-        return 0;
+        return poisoned(addr) ? poisonByte(addr) & 0xff : 0;
     }
 
     public int load8(long addr) {
@@ -64,7 +110,7 @@ public final class SparseMemory {
     /** Little-endian load of {@code width} bytes (1..8). */
     public long load(long addr, int width) {
         int offset = offset(addr);
-        if (offset + width > AddressSpace.PAGE_SIZE) {
+        if (offset + width > PAGE) {
             return loadAcrossPages(addr, width);
         }
         byte[] page = existingPage(addr >>> AddressSpace.PAGE_SHIFT);
@@ -90,15 +136,22 @@ public final class SparseMemory {
     }
 
     public void store8(long addr, int value) {
+        observe(addr, 1);
         page(addr)[offset(addr)] = (byte) value;
     }
 
     /** Little-endian store of the low {@code width} bytes of {@code value}. */
     public void store(long addr, int width, long value) {
+        observe(addr, width);
+        storeChecked(addr, width, value);
+    }
+
+    /** {@link #store} for a write the caller has already checked and recorded: no observer is told. */
+    public void storeChecked(long addr, int width, long value) {
         int offset = offset(addr);
-        if (offset + width > AddressSpace.PAGE_SIZE) {
+        if (offset + width > PAGE) {
             for (int i = 0; i < width; i++) {
-                store8(addr + i, (int) (value >>> (8 * i)));
+                page(addr + i)[offset(addr + i)] = (byte) (value >>> (8 * i));
             }
             return;
         }
@@ -114,14 +167,92 @@ public final class SparseMemory {
 
     /** Sets {@code length} bytes to {@code value}. */
     public void fill(long addr, long length, int value) {
+        if (length > 0) {
+            observe(addr, length);
+            fillChecked(addr, length, value);
+        }
+    }
+
+    /**
+     * {@link #fill} for a write the caller has already checked and recorded. A page-sized run at a
+     * time; a run of zeros into an unwritten page that reads as zero writes nothing.
+     */
+    public void fillChecked(long addr, long length, int value) {
         long a = addr;
         long end = addr + length;
-        while (a != end && length > 0) {
+        byte b = (byte) value;
+        while (Long.compareUnsigned(a, end) < 0) {
             int offset = offset(a);
-            int n = (int) Math.min(AddressSpace.PAGE_SIZE - offset, end - a);
-            Arrays.fill(page(a), offset, offset + n, (byte) value);
+            int n = (int) Math.min(PAGE - offset, end - a);
+            long pageNumber = a >>> AddressSpace.PAGE_SHIFT;
+            if (n == PAGE) {
+                // A whole page of one value: no bytes of its own (none at all for zeros outside the zone map).
+                install(pageNumber, b == 0 && !poisoned(a) && !poisoned(a + n - 1) ? null : uniformPage(b));
+            } else if (b != 0 || existingPage(pageNumber) != null || poisoned(a) || poisoned(a + n - 1)) {
+                Arrays.fill(page(a), offset, offset + n, b);
+            }
             a += n;
         }
+    }
+
+    /**
+     * Copies {@code length} bytes from {@code src} to {@code dst}; the ranges may overlap
+     * ({@code bcopy} is {@code memmove}). A run at a time, nothing written where both sides are
+     * unwritten pages that read alike.
+     */
+    public void copyChecked(long src, long dst, long length) {
+        if (length <= 0 || src == dst) {
+            return;
+        }
+        boolean backwards = Long.compareUnsigned(dst, src) > 0 && Long.compareUnsigned(dst - src, length) < 0;
+        long done = 0;
+        while (done < length) {
+            long left = length - done;
+            long s;
+            long d;
+            int n;
+            if (backwards) {
+                long sEnd = src + left;
+                long dEnd = dst + left;
+                n = (int) Math.min(left, Math.min(inPageBefore(sEnd), inPageBefore(dEnd)));
+                s = sEnd - n;
+                d = dEnd - n;
+            } else {
+                s = src + done;
+                d = dst + done;
+                n = (int) Math.min(left, Math.min(PAGE - offset(s), PAGE - offset(d)));
+            }
+            copyRun(s, d, n);
+            done += n;
+        }
+    }
+
+    /** Bytes of {@code end}'s page before it (a whole page when {@code end} is page aligned). */
+    private static int inPageBefore(long end) {
+        int offset = offset(end);
+        return offset == 0 ? PAGE : offset;
+    }
+
+    /** Copies a run that lies within one page on each side. */
+    private void copyRun(long s, long d, int n) {
+        byte[] from = existingPage(s >>> AddressSpace.PAGE_SHIFT);
+        if (from == null) {
+            boolean srcPoison = poisoned(s);
+            if (!srcPoison && !poisoned(d) && !poisoned(d + n - 1) && existingPage(d >>> AddressSpace.PAGE_SHIFT) == null) {
+                return; // zeros over zeros
+            }
+            byte[] to = page(d);
+            if (srcPoison) {
+                for (int i = 0; i < n; i++) {
+                    to[offset(d) + i] = poisonByte(s + i);
+                }
+            } else {
+                Arrays.fill(to, offset(d), offset(d) + n, (byte) 0);
+            }
+            return;
+        }
+        byte[] to = page(d);
+        System.arraycopy(from, offset(s), to, offset(d), n);
     }
 
     /**
@@ -131,29 +262,14 @@ public final class SparseMemory {
     public void poison(long addr, long length) {
         long a = addr;
         long end = addr + length;
-        while (a != end && length > 0) {
+        while (Long.compareUnsigned(a, end) < 0) {
             int offset = offset(a);
-            int n = (int) Math.min(AddressSpace.PAGE_SIZE - offset, end - a);
-            byte[] page = existingPage(a >>> AddressSpace.PAGE_SHIFT);
-            if (page != null) {
-                poisonInPage(page, a, offset, n);
+            int n = (int) Math.min(PAGE - offset, end - a);
+            if (existingPage(a >>> AddressSpace.PAGE_SHIFT) != null) {
+                // Poison at byte a is byte (a & 7) of ZP_POISON, which is the same byte in the template page.
+                System.arraycopy(POISON_PAGE, offset, page(a), offset, n);
             }
             a += n;
-        }
-    }
-
-    /** Poison at byte {@code a} is byte {@code a & 7} of ZP_POISON, so aligned words take it whole. */
-    private static void poisonInPage(byte[] page, long a, int offset, int n) {
-        int i = offset;
-        int end = offset + n;
-        for (; i < end && ((a + i - offset) & 7) != 0; i++) {
-            page[i] = poisonByte(a + i - offset);
-        }
-        for (; i + 8 <= end; i += 8) {
-            WORDS.set(page, i, ZP_POISON);
-        }
-        for (; i < end; i++) {
-            page[i] = poisonByte(a + i - offset);
         }
     }
 
@@ -166,7 +282,7 @@ public final class SparseMemory {
         for (long offset = 0; offset + 8 <= length; ) {
             long a = addr + offset;
             int inPage = offset(a);
-            long words = Math.min(AddressSpace.PAGE_SIZE - inPage, length - offset) >>> 3;
+            long words = Math.min(PAGE - inPage, length - offset) >>> 3;
             byte[] page = existingPage(a >>> AddressSpace.PAGE_SHIFT);
             if (page == null) {
                 if (unwrittenWord(a) != ZP_POISON) {
@@ -186,11 +302,11 @@ public final class SparseMemory {
 
     /** True if any page overlapping the range has been written. */
     public boolean anyMaterialized(long addr, long length) {
-        if (pages.isEmpty() || length <= 0) {
+        if (materialized == 0 || length <= 0) {
             return false;
         }
         for (long p = addr >>> AddressSpace.PAGE_SHIFT; p <= (addr + length - 1) >>> AddressSpace.PAGE_SHIFT; p++) {
-            if (pages.containsKey(p)) {
+            if (lookup(p) != null) {
                 return true;
             }
         }
@@ -199,19 +315,40 @@ public final class SparseMemory {
 
     /** Forgets the pages of a range that was unmapped, so it reads as fresh memory again. */
     public void discard(long addr, long length) {
-        if (pages.isEmpty()) {
+        if (materialized == 0 || length <= 0) {
             return;
         }
         for (long p = addr >>> AddressSpace.PAGE_SHIFT; p <= (addr + length - 1) >>> AddressSpace.PAGE_SHIFT; p++) {
-            pages.remove(p);
+            remove(p);
         }
         lastPageNumber = NO_PAGE;
         lastPage = null;
     }
 
-    /** Number of pages whose bytes exist. */
+    /** Number of pages whose bytes exist (written pages, shared uniform ones included). */
     public int materializedPages() {
-        return pages.size();
+        return materialized;
+    }
+
+    /** Number of pages holding bytes of their own: 4 KiB of heap each. */
+    public int privatePages() {
+        return privatePages;
+    }
+
+    private static byte[] uniformPage(byte value) {
+        byte[] page = UNIFORM[value & 0xff];
+        if (page == null) {
+            page = new byte[PAGE + 1];
+            Arrays.fill(page, value);
+            UNIFORM[value & 0xff] = page; // a benign race: any copy is as good as another
+        }
+        return page;
+    }
+
+    private void observe(long addr, long length) {
+        if (poisoned(addr) || poisoned(addr + length - 1)) {
+            zoneWriteObserver.wrote(addr, length);
+        }
     }
 
     private static int offset(long addr) {
@@ -228,8 +365,8 @@ public final class SparseMemory {
 
     /** The little-endian word unwritten memory at {@code addr} reads as. */
     private long unwrittenWord(long addr) {
-        boolean first = fillByte(addr) != 0;
-        if (first == (fillByte(addr + 7) != 0)) {
+        boolean first = poisoned(addr);
+        if (first == poisoned(addr + 7)) {
             return first ? Long.rotateRight(ZP_POISON, (int) (addr & 7) * 8) : 0;
         }
         long value = 0; // the word straddles an edge of the poisoned range
@@ -244,7 +381,7 @@ public final class SparseMemory {
         if (pageNumber == lastPageNumber) {
             return lastPage;
         }
-        byte[] page = pages.get(pageNumber);
+        byte[] page = lookup(pageNumber);
         if (page != null) {
             lastPageNumber = pageNumber;
             lastPage = page;
@@ -252,30 +389,70 @@ public final class SparseMemory {
         return page;
     }
 
+    private byte[] lookup(long pageNumber) {
+        long index = pageNumber - (TABLE_BASE >>> AddressSpace.PAGE_SHIFT);
+        if (index >= 0 && index < TABLE_PAGES) {
+            byte[][] segment = segments[(int) (index >>> SEGMENT_SHIFT)];
+            return segment == null ? null : segment[(int) (index & SEGMENT_MASK)];
+        }
+        return strayPages.get(pageNumber);
+    }
+
+    private void remove(long pageNumber) {
+        install(pageNumber, null);
+    }
+
+    /** Puts {@code page} (null: none) in the table at {@code pageNumber}, keeping the counts. */
+    private void install(long pageNumber, byte[] page) {
+        long index = pageNumber - (TABLE_BASE >>> AddressSpace.PAGE_SHIFT);
+        byte[] old;
+        if (index >= 0 && index < TABLE_PAGES) {
+            int s = (int) (index >>> SEGMENT_SHIFT);
+            if (segments[s] == null) {
+                if (page == null) {
+                    return;
+                }
+                segments[s] = new byte[1 << SEGMENT_SHIFT][];
+            }
+            old = segments[s][(int) (index & SEGMENT_MASK)];
+            segments[s][(int) (index & SEGMENT_MASK)] = page;
+        } else {
+            old = page == null ? strayPages.remove(pageNumber) : strayPages.put(pageNumber, page);
+        }
+        materialized += (page != null ? 1 : 0) - (old != null ? 1 : 0);
+        privatePages += (page != null && page.length == PAGE ? 1 : 0) - (old != null && old.length == PAGE ? 1 : 0);
+        if (pageNumber == lastPageNumber || page != null) {
+            lastPageNumber = page == null ? NO_PAGE : pageNumber;
+            lastPage = page;
+        }
+        if (old == null && page != null) {
+            pageObserver.accept(pageNumber << AddressSpace.PAGE_SHIFT);
+        }
+    }
+
+    /** The page's bytes, writable: made if it was never written, copied if it is a shared uniform page. */
     private byte[] page(long addr) {
         long pageNumber = addr >>> AddressSpace.PAGE_SHIFT;
         byte[] page = existingPage(pageNumber);
-        if (page == null) {
-            page = pages.computeIfAbsent(pageNumber, this::freshPage);
-            lastPageNumber = pageNumber;
-            lastPage = page;
+        if (page == null || page.length != PAGE) {
+            page = page == null ? freshPage(pageNumber) : Arrays.copyOf(page, PAGE);
+            install(pageNumber, page);
         }
         return page;
     }
 
     private byte[] freshPage(long pageNumber) {
-        byte[] page = new byte[(int) AddressSpace.PAGE_SIZE];
+        byte[] page = new byte[PAGE];
         long base = pageNumber << AddressSpace.PAGE_SHIFT;
-        if (fillByte(base) != 0 && fillByte(base + page.length - 1) != 0) {
-            for (int i = 0; i < page.length; i += 8) {
-                WORDS.set(page, i, ZP_POISON);
-            }
-        } else if (fillByte(base) != 0 || fillByte(base + page.length - 1) != 0) {
-            for (int i = 0; i < page.length; i++) {
+        boolean first = poisoned(base);
+        boolean last = poisoned(base + PAGE - 1);
+        if (first && last) {
+            System.arraycopy(POISON_PAGE, 0, page, 0, PAGE);
+        } else if (first || last) {
+            for (int i = 0; i < PAGE; i++) {
                 page[i] = (byte) fillByte(base + i);
             }
         }
-        pageObserver.accept(base);
         return page;
     }
 }

@@ -172,8 +172,10 @@ public final class Zalloc {
         zone.count++;
         zone.sumCount++;
         long addr = chunk.address(index);
-        if (chunk.touched) {
+        if (chunk.written(index) != 0) {
+            // Written while it was free (only the XNU modes let such a write through): zone poisoning's check.
             checkPoison(zone, addr, site);
+            chunk.clearWritten(index);
         }
         ledger.allocated(site, requested);
         if (pressurePending) {
@@ -200,11 +202,12 @@ public final class Zalloc {
         int index = elementIndex(chunk, addr);
         if (index >= chunk.capacity()) {
             // The tail of a chunk that no element covers.
-            return new Element(chunk.zone, chunk.base + index * chunk.zone.elemSize, -1, 0, 0, false);
+            return new Element(chunk.zone, chunk.base + index * chunk.zone.elemSize, -1, 0, 0, false, -1);
         }
         boolean live = chunk.isAllocated(index);
-        return new Element(chunk.zone, chunk.address(index), live ? chunk.site(index) : -1,
-                live ? chunk.requested(index) : 0, live ? chunk.aux(index) : 0, live);
+        boolean handedOut = chunk.everHandedOut(index);
+        return new Element(chunk.zone, chunk.address(index), handedOut ? chunk.site(index) : -1,
+                handedOut ? chunk.requested(index) : 0, live ? chunk.aux(index) : 0, live, chunk.freeSite(index));
     }
 
     /**
@@ -212,12 +215,13 @@ public final class Zalloc {
      *
      * @param zone      the owning zone
      * @param address   the element's start
-     * @param site      the allocating call site, or -1 if free
-     * @param requested the requested size, if live
+     * @param site      the allocating call site (of its last life, if free), or -1 if never handed out
+     * @param requested the requested size (of its last life, if free)
      * @param aux       the aux datum, if live
      * @param live      whether it is allocated
+     * @param freeSite  the site that freed it, if free, else -1
      */
-    public record Element(Zone zone, long address, int site, long requested, long aux, boolean live) {
+    public record Element(Zone zone, long address, int site, long requested, long aux, boolean live, int freeSite) {
     }
 
     /** What {@link #zfree} freed, for the caller's findings: the allocating site and the requested size. */
@@ -244,34 +248,36 @@ public final class Zalloc {
         int index = elementIndex(chunk, addr);
         freed.site = chunk.site(index);
         freed.requested = chunk.requested(index);
-        free(chunk, zone, addr, index);
+        free(chunk, zone, addr, index, site);
     }
 
     /**
      * Frees a live element, checked by the caller ({@link #checkFree}); records the ledger change
      * and poisons what is there.
      */
-    public void zfreeChecked(Zone zone, long addr) {
+    public void zfreeChecked(Zone zone, long addr, int site) {
         ZoneChunk chunk = map.chunkAt(addr);
-        free(chunk, zone, addr, elementIndex(chunk, addr));
+        free(chunk, zone, addr, elementIndex(chunk, addr), site);
     }
 
-    private void free(ZoneChunk chunk, Zone zone, long addr, int index) {
+    private void free(ZoneChunk chunk, Zone zone, long addr, int index, int site) {
         int allocSite = chunk.site(index);
         ledger.freed(allocSite, chunk.requested(index));
         boolean wasFull = chunk.freeCount == 0;
-        chunk.push(index);
+        int written = chunk.written(index);
+        if (written != 0) {
+            // Poison is a state: only the bytes written in this life need the pattern back. The harness
+            // poisons at every free (as with the -zp boot-arg), so that a write after free stays visible.
+            memory.poison(addr, (written + 7) & ~7);
+            chunk.clearWritten(index);
+        }
+        chunk.push(index, site);
         zone.count--;
         if (wasFull) {
             zone.linkPartial(chunk);
         }
         if (chunk.freeCount == chunk.capacity()) {
             zone.emptyChunks++;
-        }
-        if (chunk.touched) {
-            // Every free poisons (the harness behaves as with the -zp boot-arg), so that every write
-            // after free is caught when the element is handed out again.
-            memory.poison(addr, zone.elemSize);
         }
     }
 
@@ -292,12 +298,18 @@ public final class Zalloc {
                     "zfree: non-allocated memory in collectable zone!");
         }
         if (chunk.zone != zone) {
+            int owner = elementIndex(chunk, addr);
+            String note = owner < chunk.capacity() && chunk.everHandedOut(owner)
+                    ? CFormat.format("the element at %p is %s; the size passed to the free selects %s",
+                    chunk.address(owner), describe(chunk, owner), zone.name)
+                    : null;
             throw panicker.kernel("osfmk/kern/zalloc.c", 3961, site, CFormat.format(
-                    "Element %p from zone %s caught being freed to wrong zone %s\n", addr, chunk.zone.name, zone.name));
+                    "Element %p from zone %s caught being freed to wrong zone %s\n", addr, chunk.zone.name, zone.name),
+                    note);
         }
         long offset = addr - chunk.base;
         int index = elementIndex(chunk, addr);
-        if (offset % zone.elemSize != 0 || index >= chunk.capacity()) {
+        if (offset != index * zone.elemSize || index >= chunk.capacity()) {
             String note = addr % 8 == 0
                     ? "XNU 6153 checks only that the pointer is 8-byte aligned: it would take this interior pointer "
                     + "for an element and corrupt " + zone.name + "; the harness stops here"
@@ -306,19 +318,32 @@ public final class Zalloc {
                     CFormat.format("zfree: freeing invalid pointer %p to zone %s\n", addr, zone.name), note);
         }
         if (!chunk.isAllocated(index)) {
-            String note = zone.caching
-                    ? "on Catalina " + zone.name + " has a per-CPU cache (zcache), so XNU takes the second free "
-                    + "silently and panics later, at a reallocation (\"Zone cache element was used after free!\"); "
-                    + "the harness stops at the double free itself"
-                    : "XNU 6153 catches this only while the element is the head of its page's free list (otherwise "
-                    + "\"zfree: zone count underflow\" or later corruption); the harness always stops here";
+            String history = chunk.everHandedOut(index)
+                    ? describe(chunk, index) + ", first freed by " + siteText(chunk.freeSite(index)) + "; "
+                    : "the element was never allocated; ";
+            String note = history + Catalina.doubleFree(zone) + " The harness stops at the second free itself.";
             throw panicker.kernel("osfmk/kern/zalloc.c", 1330, site,
                     CFormat.format("zfree: double free of %p to zone %s\n", addr, zone.name), note);
         }
     }
 
+    /** "a 40-byte block of kalloc.48 allocated by kalloc at Foo.bar(Foo.java:12)", for reports. */
+    private String describe(ZoneChunk chunk, int index) {
+        return "a " + chunk.requested(index) + "-byte block of " + chunk.zone.name + " allocated by "
+                + siteText(chunk.site(index));
+    }
+
+    /** A call site as reports name it: the function and where it was called. */
+    private String siteText(int site) {
+        if (site < 0) {
+            return "an unknown site";
+        }
+        var callSite = ledger.site(site);
+        return callSite.function() + " at " + callSite.location();
+    }
+
     private static int elementIndex(ZoneChunk chunk, long addr) {
-        return (int) ((addr - chunk.base) / chunk.zone.elemSize);
+        return chunk.zone.indexOf(addr - chunk.base);
     }
 
     /** The zone that owns {@code addr}, or null. */
@@ -331,12 +356,87 @@ public final class Zalloc {
         return map.contains(addr);
     }
 
-    /** Tells the poison checks that bytes of this range were written. */
-    public void touched(long addr) {
-        ZoneChunk chunk = map.chunkAt(addr);
-        if (chunk != null) {
-            chunk.touched = true;
+    /**
+     * Records a write the kernel itself made into the zone map (a zero fill, a structure it keeps
+     * in an element): each element it reaches now holds data up to where the write ends, and a free
+     * one counts as modified while free.
+     */
+    public void wrote(long addr, long length) {
+        long a = addr;
+        long end = addr + length;
+        while (Long.compareUnsigned(a, end) < 0) {
+            ZoneChunk chunk = map.chunkAt(a);
+            if (chunk == null) {
+                a = (a | AddressSpace.PAGE_MASK) + 1;
+                continue;
+            }
+            int index = elementIndex(chunk, a);
+            long start = chunk.base + index * chunk.zone.elemSize;
+            long elementEnd = start + chunk.zone.elemSize;
+            if (index < chunk.capacity()) {
+                chunk.wrote(index, Math.min(end, elementEnd) - start);
+            }
+            a = elementEnd;
         }
+    }
+
+    /** What {@link #access} found. */
+    public enum Access {
+        /** Inside the requested size of a live element (or let through by the XNU modes). */
+        OK,
+        /** Into a free element. */
+        FREED,
+        /** Past the requested size of a live element, within its bucket. */
+        PAST_REQUESTED,
+        /** A write that runs past the end of the element, into the next one. */
+        PAST_ELEMENT,
+        /** A page of the zone map that no zone owns. */
+        UNMAPPED
+    }
+
+    /**
+     * Checks one access of {@code length} bytes at {@code addr} in the zone map, made by kext code,
+     * and records a write in the element's state. With {@code strict} (the harness's findings) an
+     * access into a free element or past the requested size is refused; otherwise it goes through
+     * as on XNU, and a write into a free element is remembered for zone poisoning's check at the
+     * next allocation. A write past the element's end is refused in either mode.
+     */
+    public Access access(long addr, long length, boolean write, boolean strict) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        if (chunk == null) {
+            return Access.UNMAPPED;
+        }
+        long offset = addr - chunk.base;
+        long elemSize = chunk.zone.elemSize;
+        int index = chunk.zone.indexOf(offset);
+        if (index >= chunk.capacity()) {
+            return Access.OK; // the tail of a chunk that no element covers: mapped, and nobody's
+        }
+        long end = offset - index * elemSize + length;
+        if (!chunk.isAllocated(index)) {
+            if (strict) {
+                return Access.FREED;
+            }
+        } else if (end > chunk.requested(index) && strict && end > paddedBound(chunk, index)) {
+            return end > elemSize ? Access.PAST_ELEMENT : Access.PAST_REQUESTED;
+        }
+        if (end > elemSize) {
+            return write ? Access.PAST_ELEMENT : Access.OK;
+        }
+        if (write) {
+            chunk.wrote(index, end);
+        }
+        return Access.OK;
+    }
+
+    /**
+     * The bytes of a live element a kext may touch beyond its requested size: the whole element
+     * for IOKit's padded blocks (a header and alignment slack around the caller's bytes, whose aux
+     * datum is the caller's size), none for the rest.
+     */
+    private static long paddedBound(ZoneChunk chunk, int index) {
+        long aux = chunk.aux(index);
+        return aux != 0 && aux == chunk.requested(index) ? chunk.zone.elemSize : 0;
     }
 
     private void checkPoison(Zone zone, long addr, int site) {
@@ -434,9 +534,7 @@ public final class Zalloc {
                 zone.removeChunk(chunk);
                 map.unmap(chunk.base, zone.allocSize);
                 map.release(chunk.base, zone.allocSize);
-                if (chunk.touched) {
-                    memory.discard(chunk.base, zone.allocSize);
-                }
+                memory.discard(chunk.base, zone.allocSize);
                 released += zone.allocSize;
             }
         }

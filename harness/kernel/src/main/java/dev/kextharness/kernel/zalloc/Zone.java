@@ -28,12 +28,28 @@ public final class Zone {
     final List<ZoneChunk> chunks = new ArrayList<>();
     ZoneChunk partialHead;
 
+    /** {@code ceil(2^40 / elemSize)}: an element index by a multiply and a shift instead of a division. */
+    private final long reciprocal;
+
     Zone(String name, long elemSize, long allocSize, long maxSize) {
         this.name = name;
         this.elemSize = elemSize;
         this.allocSize = allocSize;
         this.elemsPerChunk = (int) (allocSize / elemSize);
         this.maxSize = maxSize;
+        this.reciprocal = ((1L << RECIPROCAL_SHIFT) + elemSize - 1) / elemSize;
+    }
+
+    private static final int RECIPROCAL_SHIFT = 40;
+    /** Offsets below this divide exactly by the reciprocal: offset x elemSize stays under 2^40 for any chunk. */
+    private static final long RECIPROCAL_LIMIT = 1L << 20;
+
+    /** {@code offset / elemSize} for an offset into a chunk: the element index, without a 64-bit division. */
+    int indexOf(long offset) {
+        // Exact while offset x (reciprocal x elemSize - 2^40) < 2^40, which offset < 2^20 and elemSize < 2^20 ensure.
+        return offset < RECIPROCAL_LIMIT && elemSize < RECIPROCAL_LIMIT
+                ? (int) ((offset * reciprocal) >>> RECIPROCAL_SHIFT)
+                : (int) (offset / elemSize);
     }
 
     public String name() {

@@ -3,7 +3,8 @@ package dev.kextharness.kernel.zalloc;
 /**
  * One chunk of a zone ({@code alloc_size} bytes of the zone map, carved into elements) and the
  * ledger's metadata for each element, found from an address by arithmetic:
- * {@code index = (addr - base) / elemSize}.
+ * {@code index = (addr - base) / elemSize}. Per element it keeps what ASan keeps per byte:
+ * allocated or free, the requested size, the allocation site and, once freed, the free site.
  *
  * <p>Per element it keeps two bytes: a link that says whether the element is allocated and, when
  * it is free, which free element comes next. Who allocated the live elements (call site and
@@ -12,6 +13,14 @@ package dev.kextharness.kernel.zalloc;
  * another size gives the chunk per-element arrays (six bytes more an element), which it keeps:
  * a chunk that mixed once is likely to mix again, and allocating the arrays anew each time it
  * fills costs more than they save. Elements never handed out are taken in address order without a list.
+ * The site and size of a freed element stay as they were until it is handed out again, so that a
+ * use after free can name its allocation; an emptied chunk therefore goes mixed rather than
+ * forgetting them when another site arrives.
+ *
+ * <p>Poison is a state, not bytes: two more arrays, each allocated only when first needed, say
+ * who freed each free element and how far each element's bytes may differ from the poison
+ * (a high-water mark of the writes into it). A free poisons only that far, and an allocation
+ * scans nothing unless the element was written while it was free.
  */
 final class ZoneChunk {
     /** The link of an allocated element. */
@@ -31,11 +40,17 @@ final class ZoneChunk {
     private char[] requested;
     /** Per-element extra datum (an OSMalloc tag), allocated only when first needed. */
     private long[] aux;
+    /** Per element, the site that last freed it; allocated at the chunk's first free. */
+    private int[] freeSites;
+    /**
+     * Per element, the end (bytes from its start) of what was written into it: for a live element,
+     * how much a free must poison again; for a free one, nonzero means it was modified while free.
+     * Allocated at the first write into the chunk.
+     */
+    private char[] written;
     private int freeHead = -1;
     private int fresh;
     int freeCount;
-    /** Set once any page of the chunk has been written: until then no byte needs checking. */
-    boolean touched;
     /** Position in the zone's chunk list, for O(1) removal. */
     int listIndex;
     ZoneChunk nextPartial;
@@ -100,7 +115,7 @@ final class ZoneChunk {
         link[index] = ALLOCATED;
         char size = (char) requestedSize;
         if (sites == null) {
-            if (freeCount == capacity) {
+            if (freeCount == capacity && freeSites == null) {
                 uniformSite = site;
                 uniformRequested = size;
             } else if (site != uniformSite || size != uniformRequested) {
@@ -119,15 +134,18 @@ final class ZoneChunk {
     private void inflate() {
         sites = new int[capacity];
         requested = new char[capacity];
-        for (int i = 0; i < capacity; i++) {
-            if (link[i] == ALLOCATED) {
-                sites[i] = uniformSite;
-                requested[i] = uniformRequested;
-            }
+        // Every element handed out so far, free ones included: their sites name the allocation of a use after free.
+        for (int i = 0; i < fresh; i++) {
+            sites[i] = uniformSite;
+            requested[i] = uniformRequested;
         }
     }
 
-    void push(int index) {
+    void push(int index, int freeSite) {
+        if (freeSites == null) {
+            freeSites = new int[capacity];
+        }
+        freeSites[index] = freeSite;
         link[index] = (char) (freeHead + LINK_BIAS);
         freeHead = index;
         freeCount++;
@@ -148,5 +166,37 @@ final class ZoneChunk {
             aux = new long[capacity];
         }
         aux[index] = value;
+    }
+
+    /** True once any element of the chunk was handed out (its index is below the fresh mark). */
+    boolean everHandedOut(int index) {
+        return index < fresh;
+    }
+
+    /** The site that freed a free element, or -1 if it was never freed. */
+    int freeSite(int index) {
+        return freeSites == null || link[index] == ALLOCATED || index >= fresh ? -1 : freeSites[index];
+    }
+
+    /** How far the element's bytes may differ from poison (0: not at all). */
+    int written(int index) {
+        return written == null ? 0 : written[index];
+    }
+
+    /** Records a write that ends {@code end} bytes into the element. */
+    void wrote(int index, long end) {
+        if (written == null) {
+            written = new char[capacity];
+        }
+        if (end > written[index]) {
+            written[index] = (char) Math.min(end, zone.elemSize);
+        }
+    }
+
+    /** Forgets the element's writes: its bytes read as poison again. */
+    void clearWritten(int index) {
+        if (written != null) {
+            written[index] = 0;
+        }
     }
 }

@@ -200,9 +200,23 @@ class KfreeTest {
         assertThat(t.kernel.kalloc().largeTotal()).isZero();
         assertThat(t.kernel.ledger().findings()).singleElement().satisfies(f -> {
             assertThat(f.kind()).isEqualTo(Finding.Kind.LARGE_FREE_MISMATCH);
-            assertThat(f.message()).isEqualTo("kfree(" + p(a) + ", 40000) of a 20000-byte kalloc block allocated at "
+            assertThat(f.message()).isEqualTo("kfree(" + p(a) + ", 40000) of a 20000-byte kalloc block allocated by kalloc at "
                     + t.callSite(t.site("kalloc")).location() + ": real XNU's kmem_free would unmap 40960 bytes "
                     + "instead of 20480, silently. Pass the size you allocated.");
+        });
+    }
+
+    @Test
+    void largeKfreeWithAnotherSizeOfTheSamePageCountIsAFinding() {
+        TestKernel t = TestKernel.boot();
+        long a = t.kalloc(20000);
+        t.kfree(a, 20400);
+        assertThat(t.kernel.kalloc().largeInuse()).isZero();
+        assertThat(t.kernel.ledger().findings()).singleElement().satisfies(f -> {
+            assertThat(f.kind()).isEqualTo(Finding.Kind.SIZE_MISMATCH);
+            assertThat(f.message()).isEqualTo("kfree(" + p(a) + ", 20400) of a 20000-byte kalloc block allocated by "
+                    + "kalloc at " + t.callSite(t.site("kalloc")).location() + ": real XNU accepts it silently (both "
+                    + "sizes round to the same 5 pages), but the size must be the one allocated.");
         });
     }
 

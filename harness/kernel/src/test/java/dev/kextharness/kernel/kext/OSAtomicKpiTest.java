@@ -110,7 +110,7 @@ class OSAtomicKpiTest {
         long counter = onOther.newCounter();
         KernelPanic overrun = catchThrowableOfType(KernelPanic.class, () -> onOther.increment64(counter + 12));
         assertThat(overrun.getMessage()).contains("write of 8 bytes at", "runs 4 bytes past the end of the 16-byte element",
-                "XNU has no such check");
+                "Catalina has no such check");
     }
 
     @Test

@@ -3,9 +3,12 @@ package dev.kextharness.kernel.osmalloc;
 import static dev.kextharness.kernel.TestKernel.p;
 import static dev.kextharness.kernel.osmalloc.OSMallocTags.OSMT_PAGEABLE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.TestKernel;
 import dev.kextharness.kernel.ledger.Finding;
+import dev.kextharness.kernel.panic.KernelPanic;
 import dev.kextharness.kernel.vm.VmMap;
 import dev.kextharness.kernel.zalloc.Zone;
 import org.junit.jupiter.api.Test;
@@ -93,8 +96,13 @@ class OSMallocTest {
         assertThat(z96.count()).isEqualTo(tagsBefore + 1);
         assertThat(t.kernel.osmalloc().liveTags()).containsExactly(tag);
 
-        // "OSMalloc will succeed :. tag still alive"
+        // "OSMalloc will succeed :. tag still alive": XNU takes it, the harness reports it.
         long q = t.osmalloc(1, tag);
+        assertThat(t.kernel.ledger().findings()).singleElement().satisfies(f -> {
+            assertThat(f.kind()).isEqualTo(Finding.Kind.RELEASED_TAG);
+            assertThat(f.message()).startsWith("OSMalloc with tag '" + DEMO_TAG + "' after its owner released it "
+                    + "(released by OSMalloc_Tagfree at Test.method(Test.java:");
+        });
         assertThat(q).isNotZero();
         assertThat(t.kernel.memory().load(tag + 16, 4)).isEqualTo(2);
 
@@ -108,7 +116,7 @@ class OSMallocTest {
         assertThat(t.kernel.osmalloc().liveTags()).isEmpty();
         assertThat(t.kernel.ledger().liveCount(t.site("OSMalloc_Tagalloc"))).isZero();
         assertThat(t.kernel.ledger().liveCount(t.site("OSMalloc"))).isZero();
-        assertThat(t.kernel.ledger().findings()).isEmpty();
+        assertThat(t.kernel.ledger().findings()).as("OSFree after Tagfree is how blocks give the tag back").hasSize(1);
         assertThat(t.kernel.panicked()).isFalse();
     }
 
@@ -164,7 +172,7 @@ class OSMallocTest {
 
     @Test
     void osmallocAfterTheTagWasFreedPanicsOnThePoisonedState() {
-        TestKernel t = TestKernel.boot();
+        TestKernel t = TestKernel.boot(KernelConfig.defaults().withFindings(false));
         long tag = t.tagalloc("gone", 0);
         t.tagfree(tag);
         // The freed kalloc.96 element is poisoned: the name reads as 0xdeadbeef bytes, never NUL.
@@ -176,7 +184,7 @@ class OSMallocTest {
 
     @Test
     void osfreeAfterTheTagWasFreedPanicsWithTagrefsMessage() {
-        TestKernel t = TestKernel.boot();
+        TestKernel t = TestKernel.boot(KernelConfig.defaults().withFindings(false));
         long tag = t.tagalloc("gone", 0);
         long other = t.tagalloc("other", 0);
         long block = t.osmalloc(16, other);
@@ -185,6 +193,18 @@ class OSMallocTest {
         // Tagrele's check prints Tagref's name (copy-paste in XNU).
         t.assertPanics(() -> t.osfree(block, 16, tag),
                 "OSMalloc_Tagref():'" + poisonName + "' has bad state 0xDEADBEEF\n");
+    }
+
+    @Test
+    void withFindingsAFreedTagIsAUseAfterFreeNamingItsAllocationAndRelease() {
+        TestKernel t = TestKernel.boot();
+        long tag = t.tagalloc("gone", 0);
+        t.tagfree(tag);
+        KernelPanic panic = catchThrowableOfType(KernelPanic.class, () -> t.osmalloc(16, tag));
+        assertThat(panic.panicString()).matches("use after free: OSMalloc with the freed tag " + p(tag)
+                + " \\('gone'\\); accessed at Test.method\\(Test.java:\\d+\\); released by OSMalloc_Tagfree at "
+                + "Test.method\\(Test.java:\\d+\\); allocated by OSMalloc_Tagalloc at Test.method\\(Test.java:\\d+\\)");
+        assertThat(panic.harnessNote()).contains("OSMalloc_Tagref panics \"has bad state\"");
     }
 
     @Test

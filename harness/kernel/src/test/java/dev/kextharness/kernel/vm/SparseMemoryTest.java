@@ -122,4 +122,50 @@ class SparseMemoryTest {
         assertThat(memory.firstUnpoisonedWord(AddressSpace.KERNEL_MAP_BASE, 16))
                 .as("unwritten memory outside the zone map reads as zero").isZero();
     }
+
+    @Test
+    void aWholePageFillSharesOnePageOfThatValueAndAPartialWriteCopiesIt() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        long k = AddressSpace.KERNEL_MAP_BASE;
+        memory.fill(k, 1L << 30, 0x41); // a GiB of 'A': 262,144 pages, none of them with bytes of its own
+        assertThat(memory.privatePages()).isZero();
+        assertThat(memory.materializedPages()).isEqualTo(262_144);
+        assertThat(memory.load(k + 123_456_789, 8)).isEqualTo(0x4141414141414141L);
+        memory.store8(k + 4096 + 5, 0x42);
+        assertThat(memory.privatePages()).isEqualTo(1);
+        assertThat(memory.load(k + 4096, 8)).isEqualTo(0x4141424141414141L);
+        assertThat(memory.load(k + 8192, 8)).as("the shared page itself is untouched").isEqualTo(0x4141414141414141L);
+        memory.fill(k, 1L << 30, 0); // zeros outside the zone map: no page at all
+        assertThat(memory.materializedPages()).isZero();
+        assertThat(memory.load(k + 4096, 8)).isZero();
+    }
+
+    @Test
+    void zeroFillOfUnwrittenMemoryOutsideTheZoneMapCostsNothing() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        memory.fill(AddressSpace.KERNEL_MAP_BASE + 100, 3L << 30, 0);
+        assertThat(memory.materializedPages()).isZero();
+    }
+
+    @Test
+    void copiesMoveRunsBothWaysAndOverlappingCopiesAreMemmoves() {
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        long k = AddressSpace.KERNEL_MAP_BASE;
+        for (int i = 0; i < 10_000; i++) {
+            memory.store8(k + i, i & 0xff);
+        }
+        memory.copyChecked(k, k + 3, 10_000); // forward overlap: must copy from the end
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(memory.load8(k + 3 + i)).as("byte %d", i).isEqualTo(i & 0xff);
+        }
+        memory.copyChecked(k + 3, k, 10_000); // backward overlap
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(memory.load8(k + i)).as("byte %d", i).isEqualTo(i & 0xff);
+        }
+        int before = memory.materializedPages();
+        memory.copyChecked(k + (1L << 20), k + (2L << 20), 1L << 20); // unwritten zeros over unwritten zeros
+        assertThat(memory.materializedPages()).isEqualTo(before);
+        memory.copyChecked(ZONE_START, k + (4L << 20), 16); // zone poison copied out
+        assertThat(memory.load(k + (4L << 20), 8)).isEqualTo(SparseMemory.ZP_POISON);
+    }
 }

@@ -219,7 +219,7 @@ class ZoneTest {
         int site = t.site("kalloc");
         long a = zalloc.zalloc(zone, site, 64, true);
         zalloc.checkFree(zone, a, site);
-        zalloc.zfreeChecked(zone, a);
+        zalloc.zfreeChecked(zone, a, site);
         zalloc.zoneGc();
         assertThat(zone.curSize()).isEqualTo(4096);
         assertThat(zone.collectable()).isFalse();
