@@ -10,6 +10,10 @@ assert warnings.isEmpty() : "the generated build warned:\n" + warnings.join('\n'
 // Every allocation of start failed in turn: a counting run and one run per allocation (tag, ring, counter).
 def report = new File(basedir, 'kext-hello/target/surefire-reports/TEST-com.example.kext_hello.HelloKextTest.xml').text
 assert report.contains('tests="5"')
+// The pom's phrased reporter names each run for the allocation it fails, not JUnit's legacy "[2]".
+def runNames = (report =~ /<testcase name="([^"]*)"/).collect { it[1] }
+assert runNames.any { it.startsWith('fail-nth 1 of ') } : "no readable fail-nth run in the XML report: ${runNames}"
+assert runNames.every { !(it ==~ /.*\(.*\)\[\d+\]/) } : "legacy run names in the XML report: ${runNames}"
 
 // What the project got from the (isolated) local repository is what Maven Central would serve: each jar
 // names its module, and the poms carry what Central asks for (the modules inherit it from the parent).

@@ -89,12 +89,16 @@ class NewCommandTest {
         assertThat(files.get("src/test/java/com/example/kext_hello/HelloKextTest.java"))
                 .contains("@KextTest").contains("@FailEachAllocation");
         assertThat(files.get("src/test/java/com/example/kext_hello/KextRulesTest.java"))
-                .contains("KextRules.ALL.check(new ClassFileImporter().importPackages(\"com.example.kext_hello\"))");
+                .contains("KextRules.check(\"com.example.kext_hello\")") // the fast check, without ArchUnit's importer
+                .doesNotContain("ClassFileImporter");
         assertThat(files.get("pom.xml")).contains("<groupId>com.example</groupId>")
                 .contains("<artifactId>kext-hello</artifactId>")
                 .contains("<artifactId>kext-harness-bom</artifactId>")
                 .containsPattern("<kext-harness.version>\\d+\\.\\d+\\.\\d+(-SNAPSHOT)?</kext-harness.version>")
-                .contains("<dependencyConvergence/>");
+                .contains("<dependencyConvergence/>")
+                // Surefire's XML report names each @FailEachAllocation run for the allocation it fails.
+                .contains("<usePhrasedTestCaseMethodName>true</usePhrasedTestCaseMethodName>")
+                .doesNotContain("slf4j");
     }
 
     /** The generated build pins the same plugin versions as the harness's own build, so both move together. */
