@@ -12,8 +12,10 @@ def report = new File(basedir, 'kext-hello/target/surefire-reports/TEST-com.exam
 assert report.contains('tests="5"')
 // The pom's phrased reporter names each run for the allocation it fails, not JUnit's legacy "[2]".
 def runNames = (report =~ /<testcase name="([^"]*)"/).collect { it[1] }
-assert runNames.any { it.startsWith('fail-nth 1 of ') } : "no readable fail-nth run in the XML report: ${runNames}"
-assert runNames.every { !(it ==~ /.*\(.*\)\[\d+\]/) } : "legacy run names in the XML report: ${runNames}"
+// e.g. "everyErrorPathOfStartIsClean(LoadedKext) fail-nth 1 of 3: OSMalloc_Tagalloc at HelloKext.start(HelloKext.java:40)"
+assert runNames.any { it ==~ /everyErrorPathOfStartIsClean\(LoadedKext\) fail-nth 1 of \d+: \S+ at HelloKext\.start\(.*/ } :
+        "no readable fail-nth run in the XML report: ${runNames}"
+assert runNames.every { !(it ==~ /.*\[\d+\]/) } : "legacy run names in the XML report: ${runNames}"
 
 // What the project got from the (isolated) local repository is what Maven Central would serve: each jar
 // names its module, and the poms carry what Central asks for (the modules inherit it from the parent).
