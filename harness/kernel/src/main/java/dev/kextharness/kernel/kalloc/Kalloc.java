@@ -44,14 +44,14 @@ public final class Kalloc {
     private final long wiredExtentLimit;
     private boolean fellBack;
     private final dev.kextharness.kernel.log.KernelLog log;
-    /** What the last zone free freed (the kernel runs on one thread at a time). */
-    private final Zalloc.Freed freed = new Zalloc.Freed();
 
-    private long largeInuse;
-    private long largeTotal;
-    private long largeMax;
-    private long largeSum;
-    private long largestAllocated = KALLOC_KERNMAP_SIZE;
+    /** Guards the kalloc_large counters, as XNU's kalloc_lock does. */
+    private final Object largeCounters = new Object();
+    private volatile long largeInuse;
+    private volatile long largeTotal;
+    private volatile long largeMax;
+    private volatile long largeSum;
+    private volatile long largestAllocated = KALLOC_KERNMAP_SIZE;
 
     public Kalloc(Zalloc zalloc, VmMap kallocMap, VmMap kernelMap, SparseMemory memory, Ledger ledger,
                   Panicker panicker, long physicalMemory, dev.kextharness.kernel.log.KernelLog log) {
@@ -170,13 +170,15 @@ public final class Kalloc {
         if (entry == null) {
             return 0;
         }
-        if (rounded > largestAllocated) {
-            largestAllocated = rounded;
+        synchronized (largeCounters) { // kalloc_spin_lock
+            if (rounded > largestAllocated) {
+                largestAllocated = rounded;
+            }
+            largeInuse++;
+            largeTotal += rounded;
+            largeSum += rounded;
+            largeMax = Math.max(largeMax, largeTotal);
         }
-        largeInuse++;
-        largeTotal += rounded;
-        largeSum += rounded;
-        largeMax = Math.max(largeMax, largeTotal);
         ledger.allocated(site, size);
         return entry.start;
     }
@@ -189,6 +191,7 @@ public final class Kalloc {
     public void kfree(long addr, long size, int site) {
         if (size >= 0 && size < KALLOC_MAX_PREROUNDED) {
             Zone zone = zoneFor(size);
+            Zalloc.Freed freed = new Zalloc.Freed();
             zalloc.zfree(zone, addr, site, freed);
             FreeFindings.kfree(ledger, freed.site(), site, addr, freed.requested(), size, zone.name());
             return;
@@ -222,10 +225,14 @@ public final class Kalloc {
     }
 
     private void releaseLarge(VmMap map, VmMap.Entry entry) {
-        map.remove(entry);
+        if (!map.remove(entry)) {
+            return; // another thread freed it first
+        }
         memory.discard(entry.start, entry.size);
-        largeInuse--;
-        largeTotal -= entry.size;
+        synchronized (largeCounters) {
+            largeInuse--;
+            largeTotal -= entry.size;
+        }
         ledger.freed(entry.site, entry.requested);
     }
 
@@ -240,6 +247,7 @@ public final class Kalloc {
         }
         Zone zone = zalloc.zoneOf(addr);
         if (zone != null) {
+            Zalloc.Freed freed = new Zalloc.Freed();
             zalloc.zfree(zone, addr, site, freed);
             FreeFindings.kfree(ledger, freed.site(), site, addr, freed.requested(), -1, zone.name());
             return zone.elemSize();

@@ -4,8 +4,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
 
 /**
@@ -15,7 +15,8 @@ import java.util.function.LongConsumer;
  * as fresh kernel_map pages do. This is what lets a 12 GiB zone map run at true scale.
  *
  * <p>Whether an address is mapped at all is the caller's business (zones and vm maps know); this
- * class only holds bytes. Little-endian, as on x86_64.
+ * class only holds bytes. Little-endian, as on x86_64. Safe for many threads: pages come into
+ * existence atomically, and threads that write different bytes of a page do not disturb each other.
  */
 public final class SparseMemory {
     /** {@code ZP_POISON} on LP64. */
@@ -28,11 +29,30 @@ public final class SparseMemory {
 
     private final long poisonedStart;
     private final long poisonedEnd;
-    private final Map<Long, byte[]> pages = new HashMap<>();
-    /** The page of the last access: an element's poison, check and stores mostly hit one page. */
-    private long lastPageNumber = NO_PAGE;
-    private byte[] lastPage;
+    private final Map<Long, byte[]> pages = new ConcurrentHashMap<>();
+    /**
+     * The page of the last access (an element's poison, check and stores mostly hit one page): number
+     * and bytes in one immutable object, so that a thread never pairs one page's number with another's bytes.
+     */
+    private volatile LastPage last = new LastPage(NO_PAGE, null);
     private LongConsumer pageObserver = addr -> { };
+    /** Words of unwritten memory that read otherwise than the fill (the zcache canaries); null if none. */
+    private Overlay overlay;
+
+    private record LastPage(long number, byte[] page) {
+    }
+
+    /**
+     * Unwritten words that read otherwise than their fill: the zone allocator's zcache canaries in
+     * the first and last word of a cached zone's elements, which cost no page until written.
+     */
+    public interface Overlay {
+        /** What the unwritten 8-byte aligned word at {@code addr} reads as, given its fill. */
+        long word(long addr, long fill);
+
+        /** Writes the overlay's words into a page of the poisoned range that is coming into existence. */
+        void initPage(long base, byte[] page);
+    }
 
     /**
      * @param poisonedStart first address of the range whose unwritten bytes read as poison (the zone map)
@@ -48,10 +68,34 @@ public final class SparseMemory {
         this.pageObserver = observer;
     }
 
+    /** Sets the overlay of unwritten words (once, at boot). */
+    public void setOverlay(Overlay overlay) {
+        this.overlay = overlay;
+    }
+
+    /** Writes a little-endian word into a page's bytes (for an {@link Overlay}'s {@code initPage}). */
+    public static void putWord(byte[] page, int offset, long value) {
+        WORDS.set(page, offset, value);
+    }
+
+    /**
+     * Stores an aligned word only if its page exists; an unwritten page keeps reading as its fill
+     * and overlay. Returns whether it stored.
+     */
+    public boolean storeIfMaterialized(long addr, long value) {
+        byte[] page = existingPage(addr >>> AddressSpace.PAGE_SHIFT);
+        if (page == null) {
+            return false;
+        }
+        WORDS.set(page, offset(addr), value);
+        return true;
+    }
+
     /** The byte an unwritten address reads as. */
     public int fillByte(long addr) {
         if (Long.compareUnsigned(addr, poisonedStart) >= 0 && Long.compareUnsigned(addr, poisonedEnd) < 0) {
-            return (int) (ZP_POISON >>> ((addr & 7) * 8)) & 0xff;
+            long word = overlay == null ? ZP_POISON : overlay.word(addr & ~7L, ZP_POISON);
+            return (int) (word >>> ((addr & 7) * 8)) & 0xff;
         }
         return 0;
     }
@@ -205,8 +249,7 @@ public final class SparseMemory {
         for (long p = addr >>> AddressSpace.PAGE_SHIFT; p <= (addr + length - 1) >>> AddressSpace.PAGE_SHIFT; p++) {
             pages.remove(p);
         }
-        lastPageNumber = NO_PAGE;
-        lastPage = null;
+        last = new LastPage(NO_PAGE, null);
     }
 
     /** Number of pages whose bytes exist. */
@@ -228,6 +271,17 @@ public final class SparseMemory {
 
     /** The little-endian word unwritten memory at {@code addr} reads as. */
     private long unwrittenWord(long addr) {
+        if (overlay != null && (addr & 7) == 0
+                && Long.compareUnsigned(addr, poisonedStart) >= 0 && Long.compareUnsigned(addr, poisonedEnd) < 0) {
+            return overlay.word(addr, ZP_POISON);
+        }
+        if (overlay != null && (addr & 7) != 0) {
+            long value = 0;
+            for (int i = 7; i >= 0; i--) {
+                value = (value << 8) | fillByte(addr + i);
+            }
+            return value;
+        }
         boolean first = fillByte(addr) != 0;
         if (first == (fillByte(addr + 7) != 0)) {
             return first ? Long.rotateRight(ZP_POISON, (int) (addr & 7) * 8) : 0;
@@ -241,13 +295,13 @@ public final class SparseMemory {
 
     /** The page's bytes, or null if it was never written: one table lookup per access. */
     private byte[] existingPage(long pageNumber) {
-        if (pageNumber == lastPageNumber) {
-            return lastPage;
+        LastPage cached = last;
+        if (pageNumber == cached.number) {
+            return cached.page;
         }
         byte[] page = pages.get(pageNumber);
         if (page != null) {
-            lastPageNumber = pageNumber;
-            lastPage = page;
+            last = new LastPage(pageNumber, page);
         }
         return page;
     }
@@ -257,8 +311,7 @@ public final class SparseMemory {
         byte[] page = existingPage(pageNumber);
         if (page == null) {
             page = pages.computeIfAbsent(pageNumber, this::freshPage);
-            lastPageNumber = pageNumber;
-            lastPage = page;
+            last = new LastPage(pageNumber, page);
         }
         return page;
     }
@@ -274,6 +327,10 @@ public final class SparseMemory {
             for (int i = 0; i < page.length; i++) {
                 page[i] = (byte) fillByte(base + i);
             }
+        }
+        if (overlay != null && Long.compareUnsigned(base, poisonedStart) >= 0
+                && Long.compareUnsigned(base, poisonedEnd) < 0) {
+            overlay.initPage(base, page);
         }
         pageObserver.accept(base);
         return page;

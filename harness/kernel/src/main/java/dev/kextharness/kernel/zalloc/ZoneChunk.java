@@ -16,6 +16,8 @@ package dev.kextharness.kernel.zalloc;
 final class ZoneChunk {
     /** The link of an allocated element. */
     private static final char ALLOCATED = 0xFFFF;
+    /** The link of an element in a zcache magazine: allocated as the zone sees it, free as the ledger does. */
+    private static final char CACHED = 0xFFFE;
     /** Links of free elements: 0 never handed out, otherwise the next free element's index + 2 (1 ends the list). */
     private static final int LINK_BIAS = 2;
 
@@ -35,7 +37,7 @@ final class ZoneChunk {
     private int fresh;
     int freeCount;
     /** Set once any page of the chunk has been written: until then no byte needs checking. */
-    boolean touched;
+    volatile boolean touched;
     /** Position in the zone's chunk list, for O(1) removal. */
     int listIndex;
     ZoneChunk nextPartial;
@@ -43,7 +45,7 @@ final class ZoneChunk {
     boolean inPartialList;
 
     ZoneChunk(Zone zone, long base, int capacity) {
-        if (capacity >= ALLOCATED - LINK_BIAS) {
+        if (capacity >= CACHED - LINK_BIAS) {
             throw new IllegalArgumentException("a chunk of " + capacity + " elements is too many to link");
         }
         this.zone = zone;
@@ -90,13 +92,7 @@ final class ZoneChunk {
 
     /** Takes a free element (the last freed, else the next never handed out); the caller knows one is free. */
     int pop(int site, long requestedSize) {
-        int index;
-        if (freeHead >= 0) {
-            index = freeHead;
-            freeHead = link[index] - LINK_BIAS;
-        } else {
-            index = fresh++;
-        }
+        int index = take();
         link[index] = ALLOCATED;
         char size = (char) requestedSize;
         if (sites == null) {
@@ -113,6 +109,15 @@ final class ZoneChunk {
         }
         freeCount--;
         return index;
+    }
+
+    private int take() {
+        if (freeHead >= 0) {
+            int index = freeHead;
+            freeHead = link[index] - LINK_BIAS;
+            return index;
+        }
+        return fresh++;
     }
 
     /** Gives the chunk per-element arrays: a second site or size has arrived. */
@@ -148,5 +153,90 @@ final class ZoneChunk {
             aux = new long[capacity];
         }
         aux[index] = value;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // zcache: elements of a cached zone pass through per-CPU magazines. The zone lock covers taking
+    // and giving back (popForCache, push); a CPU that holds a cached element records and releases it
+    // without the zone lock, touching only that element's slots. What spans the chunk (the uniform
+    // site, the per-element arrays, aux) changes only while every CPU is held (settleCached).
+
+    /** {@code zalloc_attempt} for a magazine: a free element, now cached. The zone lock is held. */
+    int popForCache() {
+        int index = take();
+        link[index] = CACHED;
+        freeCount--;
+        return index;
+    }
+
+    boolean isCached(int index) {
+        return link[index] == CACHED;
+    }
+
+    /**
+     * Records a cached element handed out to {@code site} when that touches only the element's
+     * slots; false when the chunk's shared state must change first ({@link #settleCached}).
+     */
+    boolean recordCached(int index, int site, long requestedSize) {
+        char size = (char) requestedSize;
+        if (sites != null) {
+            sites[index] = site;
+            requested[index] = size;
+        } else if (site != uniformSite || size != uniformRequested) {
+            return false;
+        }
+        link[index] = ALLOCATED;
+        return true;
+    }
+
+    /**
+     * Records a cached element whose site or size differs from the chunk's: with no element live
+     * the chunk becomes uniform for the new site, otherwise it gets per-element arrays. Called
+     * with every CPU held, so that no other thread touches the chunk.
+     */
+    void settleCached(int index, int site, long requestedSize) {
+        if (sites == null) {
+            boolean anyLive = false;
+            for (int i = 0; i < capacity && !anyLive; i++) {
+                anyLive = link[i] == ALLOCATED && i != index;
+            }
+            if (!anyLive) {
+                uniformSite = site;
+                uniformRequested = (char) requestedSize;
+            } else {
+                inflate();
+            }
+        }
+        if (!recordCached(index, site, requestedSize)) {
+            throw new IllegalStateException("chunk did not settle");
+        }
+    }
+
+    /** A live element goes back into a magazine. */
+    void releaseToCache(int index) {
+        link[index] = CACHED;
+        if (aux != null) {
+            aux[index] = 0;
+        }
+    }
+
+    /** Live elements now, counted from the links (a chunk of a cached zone has some in magazines). */
+    int liveCount() {
+        int live = 0;
+        for (int i = 0; i < fresh; i++) {
+            if (link[i] == ALLOCATED) {
+                live++;
+            }
+        }
+        return live;
+    }
+
+    /** Sets the aux datum when the array exists; false when it must be created first (every CPU held). */
+    boolean trySetAux(int index, long value) {
+        if (aux == null) {
+            return value == 0;
+        }
+        aux[index] = value;
+        return true;
     }
 }
