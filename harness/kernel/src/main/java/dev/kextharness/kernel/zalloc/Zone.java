@@ -77,6 +77,14 @@ public final class Zone {
         return count;
     }
 
+    /**
+     * Elements held by callers: {@link #count()} less the elements waiting in the per-CPU caches.
+     * Exact when no other thread is allocating from the zone.
+     */
+    public long liveCount() {
+        return count - cachedElements();
+    }
+
     /** Elements allocated over the zone's life. */
     public long totalAllocations() {
         return sumCount;
