@@ -24,23 +24,25 @@ public final class SparseMemory {
 
     /** Little-endian 8-byte view of a page, for word loads, stores and fills. */
     private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    /** No page number has it: page numbers are addresses shifted right, so their top bits are clear. */
-    private static final long NO_PAGE = -1;
 
     private final long poisonedStart;
     private final long poisonedEnd;
+    /** Pages outside the poisoned range (kalloc_map, kernel_map), by page number. */
     private final Map<Long, byte[]> pages = new ConcurrentHashMap<>();
     /**
-     * The page of the last access (an element's poison, check and stores mostly hit one page): number
-     * and bytes in one immutable object, so that a thread never pairs one page's number with another's bytes.
+     * Pages of the poisoned range (the zone map), found by index: segments of {@value #SEGMENT_PAGES}
+     * pages made on first use. A page is published by a compare-and-set once filled, so readers on
+     * any thread take no lock and write nothing shared.
      */
-    private volatile LastPage last = new LastPage(NO_PAGE, null);
+    private final byte[][][] segments;
+    private final java.util.concurrent.atomic.AtomicLong zonePages = new java.util.concurrent.atomic.AtomicLong();
+    private static final int SEGMENT_SHIFT = 12;
+    private static final int SEGMENT_PAGES = 1 << SEGMENT_SHIFT;
+    private static final VarHandle SEGMENT = MethodHandles.arrayElementVarHandle(byte[][][].class);
+    private static final VarHandle PAGE = MethodHandles.arrayElementVarHandle(byte[][].class);
     private LongConsumer pageObserver = addr -> { };
     /** Words of unwritten memory that read otherwise than the fill (the zcache canaries); null if none. */
     private Overlay overlay;
-
-    private record LastPage(long number, byte[] page) {
-    }
 
     /**
      * Unwritten words that read otherwise than their fill: the zone allocator's zcache canaries in
@@ -61,6 +63,8 @@ public final class SparseMemory {
     public SparseMemory(long poisonedStart, long poisonedEnd) {
         this.poisonedStart = poisonedStart;
         this.poisonedEnd = poisonedEnd;
+        long zonePageCount = (poisonedEnd - poisonedStart) >>> AddressSpace.PAGE_SHIFT;
+        this.segments = new byte[(int) ((zonePageCount + SEGMENT_PAGES - 1) >>> SEGMENT_SHIFT)][][];
     }
 
     /** Told the base address of every page that comes into existence (zones mark their chunk touched). */
@@ -230,11 +234,11 @@ public final class SparseMemory {
 
     /** True if any page overlapping the range has been written. */
     public boolean anyMaterialized(long addr, long length) {
-        if (pages.isEmpty() || length <= 0) {
+        if (length <= 0) {
             return false;
         }
         for (long p = addr >>> AddressSpace.PAGE_SHIFT; p <= (addr + length - 1) >>> AddressSpace.PAGE_SHIFT; p++) {
-            if (pages.containsKey(p)) {
+            if (existingPage(p) != null) {
                 return true;
             }
         }
@@ -243,18 +247,22 @@ public final class SparseMemory {
 
     /** Forgets the pages of a range that was unmapped, so it reads as fresh memory again. */
     public void discard(long addr, long length) {
-        if (pages.isEmpty()) {
-            return;
-        }
         for (long p = addr >>> AddressSpace.PAGE_SHIFT; p <= (addr + length - 1) >>> AddressSpace.PAGE_SHIFT; p++) {
-            pages.remove(p);
+            long index = zoneIndex(p);
+            if (index < 0) {
+                pages.remove(p);
+                continue;
+            }
+            byte[][] segment = (byte[][]) SEGMENT.getAcquire(segments, (int) (index >>> SEGMENT_SHIFT));
+            if (segment != null && PAGE.getAndSet(segment, (int) (index & (SEGMENT_PAGES - 1)), (byte[]) null) != null) {
+                zonePages.decrementAndGet();
+            }
         }
-        last = new LastPage(NO_PAGE, null);
     }
 
     /** Number of pages whose bytes exist. */
     public int materializedPages() {
-        return pages.size();
+        return (int) (pages.size() + zonePages.get());
     }
 
     private static int offset(long addr) {
@@ -295,25 +303,44 @@ public final class SparseMemory {
 
     /** The page's bytes, or null if it was never written: one table lookup per access. */
     private byte[] existingPage(long pageNumber) {
-        LastPage cached = last;
-        if (pageNumber == cached.number) {
-            return cached.page;
+        long index = zoneIndex(pageNumber);
+        if (index < 0) {
+            return pages.get(pageNumber);
         }
-        byte[] page = pages.get(pageNumber);
-        if (page != null) {
-            last = new LastPage(pageNumber, page);
-        }
-        return page;
+        byte[][] segment = (byte[][]) SEGMENT.getAcquire(segments, (int) (index >>> SEGMENT_SHIFT));
+        return segment == null ? null : (byte[]) PAGE.getAcquire(segment, (int) (index & (SEGMENT_PAGES - 1)));
+    }
+
+    /** The page's index in the zone map's table, or -1 outside the poisoned range. */
+    private long zoneIndex(long pageNumber) {
+        long index = pageNumber - (poisonedStart >>> AddressSpace.PAGE_SHIFT);
+        return index >= 0 && index < ((long) segments.length << SEGMENT_SHIFT)
+                && pageNumber < (poisonedEnd >>> AddressSpace.PAGE_SHIFT) ? index : -1;
     }
 
     private byte[] page(long addr) {
         long pageNumber = addr >>> AddressSpace.PAGE_SHIFT;
         byte[] page = existingPage(pageNumber);
-        if (page == null) {
-            page = pages.computeIfAbsent(pageNumber, this::freshPage);
-            last = new LastPage(pageNumber, page);
+        if (page != null) {
+            return page;
         }
-        return page;
+        long index = zoneIndex(pageNumber);
+        if (index < 0) {
+            return pages.computeIfAbsent(pageNumber, this::freshPage);
+        }
+        int s = (int) (index >>> SEGMENT_SHIFT);
+        byte[][] segment = (byte[][]) SEGMENT.getAcquire(segments, s);
+        if (segment == null) {
+            SEGMENT.compareAndExchange(segments, s, (byte[][]) null, new byte[SEGMENT_PAGES][]);
+            segment = (byte[][]) SEGMENT.getAcquire(segments, s);
+        }
+        byte[] fresh = freshPage(pageNumber);
+        byte[] won = (byte[]) PAGE.compareAndExchange(segment, (int) (index & (SEGMENT_PAGES - 1)), (byte[]) null, fresh);
+        if (won != null) {
+            return won; // another thread made it first
+        }
+        zonePages.incrementAndGet();
+        return fresh;
     }
 
     private byte[] freshPage(long pageNumber) {
