@@ -552,6 +552,7 @@ public final class Zalloc {
      * Returns false when a non-blocking caller, or an exhaustible zone, gets nothing.
      */
     private boolean grow(Zone zone, int site, boolean canBlock) {
+        boolean empty = false;
         synchronized (zone) {
             if (zone.partialHead != null) {
                 return true; // another CPU grew it meanwhile
@@ -563,10 +564,13 @@ public final class Zalloc {
                 if (zone.expandable) {
                     zone.maxSize += zone.maxSize >> 1;
                 } else {
-                    throw panicker.kernel("osfmk/kern/zalloc.c", 0, site,
-                            CFormat.format("zalloc: zone \"%s\" empty.", zone.name));
+                    empty = true;
                 }
             }
+        }
+        if (empty) { // panics outside the zone lock: the panic's snapshot takes zone locks
+            throw panicker.kernel("osfmk/kern/zalloc.c", 0, site,
+                    CFormat.format("zalloc: zone \"%s\" empty.", zone.name));
         }
         long addr = allocateFromMap(zone.allocSize);
         if (addr == 0) {
@@ -631,10 +635,14 @@ public final class Zalloc {
 
         @Override
         public void drain(long[] elements, int count, java.util.function.LongConsumer validate) {
+            // XNU checks each canary under the zone lock; the harness checks them all first, so that a
+            // panic, whose snapshot takes zone locks, never starts while this thread holds one.
+            for (int i = count - 1; i >= 0; i--) {
+                validate.accept(elements[i]);
+            }
             synchronized (zone) {
                 for (int i = count - 1; i >= 0; i--) {
                     long addr = elements[i];
-                    validate.accept(addr);
                     ZoneChunk chunk = map.chunkAt(addr);
                     int index = elementIndex(chunk, addr);
                     if (!chunk.isCached(index)) {
@@ -798,9 +806,11 @@ public final class Zalloc {
             long[] requested = new long[sites];
             long[][] lowest = new long[sites][];
             int[] kept = new int[sites];
-            for (ZoneChunk chunk : zone.chunks) {
-                if (chunk.freeCount != chunk.capacity()) {
-                    sumChunk(zone, chunk, count, requested, lowest, kept, sampleAddresses, tagged);
+            synchronized (zone) { // the chunk list, not the elements: those may change as we read
+                for (ZoneChunk chunk : zone.chunks) {
+                    if (chunk.freeCount != chunk.capacity()) {
+                        sumChunk(zone, chunk, count, requested, lowest, kept, sampleAddresses, tagged);
+                    }
                 }
             }
             for (int site = 0; site < sites; site++) {
@@ -821,6 +831,9 @@ public final class Zalloc {
             // live ones for the lowest addresses (addresses rise within a chunk).
             int site = chunk.uniformSite();
             long live = zone.cache != null ? chunk.liveCount() : capacity - chunk.freeCount;
+            if (live == 0 || site < 0 || site >= count.length) {
+                return; // only cached elements, or a site registered while this snapshot ran
+            }
             count[site] += live;
             requested[site] += live * chunk.uniformRequested();
             for (int i = 0, seen = 0; i < capacity && seen < max; i++) {
@@ -840,6 +853,9 @@ public final class Zalloc {
                 continue;
             }
             int site = chunk.site(i);
+            if (site < 0 || site >= count.length) {
+                continue; // a site registered while this snapshot ran
+            }
             long address = chunk.base + i * elemSize;
             long aux = chunk.aux(i);
             if (aux != 0) {

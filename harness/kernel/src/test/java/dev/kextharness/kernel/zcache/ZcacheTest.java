@@ -297,4 +297,13 @@ class ZcacheTest {
         assertThatThrownBy(() -> t.kernel.cpus().pin(2)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("CPU 2 does not exist: this kernel has CPUs 0..1");
     }
+
+    @Test
+    void aSnapshotSkipsChunksWhoseElementsAreAllInMagazines() {
+        bootPinned(KernelConfig.defaults(), 0);
+        long a = t.kalloc(256);
+        t.kfree(a, 256); // kalloc.256's chunk now holds only cached elements
+        assertThat(t.zone("kalloc.256").cachedElements()).isEqualTo(8);
+        assertThat(t.kernel.snapshot().groups()).noneMatch(g -> g.zone().equals("kalloc.256"));
+    }
 }
