@@ -1,12 +1,12 @@
 package dev.kextharness.cli;
 
-import dev.kextharness.kernel.zcache.ZoneCache;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.report.ZprintOptions;
+import dev.kextharness.kernel.zcache.ZoneCache;
 import dev.kextharness.samples.memleak.MemleakKext;
 import org.junit.jupiter.api.Test;
 
