@@ -2,6 +2,7 @@ package dev.kextharness.samples;
 
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.kext.KextLeakError;
+import dev.kextharness.kernel.kext.KextVerdictError;
 import dev.kextharness.kernel.kext.LoadedKext;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.panic.KernelPanic;
@@ -80,8 +81,8 @@ class SampleCatalogTest {
                 kernel.kextunload(kext);
             } catch (KernelPanic panic) {
                 return panic.panicString().startsWith("KEXT FINDINGS: ") ? Sample.Outcome.FINDING : Sample.Outcome.PANIC;
-            } catch (KextLeakError leak) {
-                return Sample.Outcome.LEAK;
+            } catch (KextVerdictError verdict) {
+                return verdict instanceof KextLeakError ? Sample.Outcome.LEAK : Sample.Outcome.FINDING;
             }
             LeakReport report = kernel.leakReport(kext);
             return report.hasLeaks() ? Sample.Outcome.LEAK

@@ -1,6 +1,7 @@
 package dev.kextharness.bench;
 
 import dev.kextharness.kernel.Kernel;
+import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kernel.zalloc.Zone;
 
 import java.lang.management.GarbageCollectorMXBean;
@@ -64,7 +65,7 @@ public final class Footprint {
 
     static Measurement measure(int count) {
         Kernel kernel = Kernel.boot();
-        int site = kernel.kernelSite("kalloc", "Footprint");
+        int site = kernel.kernelSite(Family.KALLOC, "kalloc", "Footprint");
         Zone zone = kernel.kalloc().zoneFor(48);
         long countBefore = zone.count();
         long before = usedHeapAfterGc();

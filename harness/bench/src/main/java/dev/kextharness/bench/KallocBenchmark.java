@@ -3,6 +3,7 @@ package dev.kextharness.bench;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.kalloc.Kalloc;
+import dev.kextharness.kernel.ledger.Family;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -103,8 +104,8 @@ public class KallocBenchmark {
                 kernel.ledger().stopCounting();
             }
             kalloc = kernel.kalloc();
-            allocSite = kernel.kernelSite("kalloc", "KallocBenchmark");
-            freeSite = kernel.kernelSite("kfree", "KallocBenchmark");
+            allocSite = kernel.kernelSite(Family.KALLOC, "kalloc", "KallocBenchmark");
+            freeSite = kernel.kernelSite(Family.KALLOC, "kfree", "KallocBenchmark");
             for (int i = 0; i < LIVE; i++) {
                 int size = sizes[i];
                 ring[i] = allocate(size);

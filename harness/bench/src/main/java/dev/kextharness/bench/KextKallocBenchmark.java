@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@link KallocBenchmark}'s ring ({@code touch=false}), but run by a loaded kext: {@link RingKext}
  * calls {@code Kalloc.kalloc} and {@code Kalloc.kfree} of the KPI facade, which the link rewrote
- * into invokedynamic call sites bound to the kernel's {@code KextKpi} with the kext's own call
+ * into invokedynamic call sites bound to the kernel's {@code KallocKpi} with the kext's own call
  * sites. That is the path a kext under test takes, so {@code tracked} here against {@code
  * kallocKfree} of {@code KallocBenchmark} is the cost of the link, and against its {@code
  * untracked} the whole "tracking on vs off" of a kext. One invocation is {@link #PAIRS} pairs

@@ -51,6 +51,9 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     private KernelOptions kernelOptions;
 
+    @Mixin
+    private RunOutputs outputs;
+
     /**
      * One sample's lesson: the rule-breaking kext's run and its twin's, and how the kext was
      * expected to end under the kernel options given.
@@ -64,17 +67,25 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<Sample> samples = selected();
+        outputs.suppressions(spec.commandLine());
         KernelConfig config = kernelOptions.config();
         List<Lesson> lessons = new ArrayList<>();
         for (Sample sample : samples) {
             // A fresh kernel for each run: a panic ends a kernel, as it ends a Mac's uptime.
-            KextRun kext = KextRun.of(Kernel.boot(config), KextTarget.sample(sample, false), true);
-            KextRun twin = KextRun.of(Kernel.boot(config), KextTarget.sample(sample, true), true);
+            KextRun kext = KextRun.of(outputs.prepare(Kernel.boot(config), spec.commandLine()),
+                    KextTarget.sample(sample, false), true);
+            KextRun twin = KextRun.of(outputs.prepare(Kernel.boot(config), spec.commandLine()),
+                    KextTarget.sample(sample, true), true);
             lessons.add(new Lesson(sample, kext, twin, expected(sample, kext)));
         }
         PrintWriter out = spec.commandLine().getOut();
+        List<KextRun> runs = lessons.stream().flatMap(l -> java.util.stream.Stream.of(l.kext(), l.twin())).toList();
         if (json) {
-            out.println(Json.write(json(lessons)));
+            ObjectNode root = json(lessons);
+            if (outputs.genSuppressions) {
+                root.put("generatedSuppressions", RunOutputs.generated(runs));
+            }
+            out.println(Json.write(root));
         } else {
             Ansi ansi = spec.commandLine().getColorScheme().ansi();
             out.println(ansi.string("@|bold Kext Harness demo|@") + ": " + samples.size() + " sample kext"
@@ -85,8 +96,10 @@ final class DemoCommand implements Callable<Integer> {
                 printLesson(out, ansi, i + 1, lessons.size(), lessons.get(i));
             }
             printSummary(out, ansi, lessons);
+            outputs.printGenerated(out, runs);
         }
         out.flush();
+        outputs.write(spec.commandLine(), "kext-harness demo", reportCases(lessons));
         return lessons.stream().allMatch(Lesson::asExpected) ? ExitCodes.CLEAN : ExitCodes.SOFTWARE;
     }
 
@@ -179,8 +192,25 @@ final class DemoCommand implements Callable<Integer> {
                 : (lessons.size() - good) + " of " + lessons.size() + " samples did not end as their lessons say.");
     }
 
+    /**
+     * The tour as test cases: each sample's run passes when it ends as its lesson says (a leak is
+     * the lesson, not a failure), and each twin passes when it unloads clean.
+     */
+    private static List<ReportCase> reportCases(List<Lesson> lessons) {
+        List<ReportCase> cases = new ArrayList<>();
+        for (Lesson l : lessons) {
+            cases.add(new ReportCase(l.sample().name(), l.kext().target().className(), l.kext(),
+                    l.kext().outcome() == l.expected() ? null : "expected " + label(l.expected()) + ", but "
+                            + ReportCase.headline(l.kext())));
+            cases.add(new ReportCase(l.sample().name() + " (twin)", l.twin().target().className(), l.twin(),
+                    l.twin().verdict() == Verdict.CLEAN ? null : ReportCase.headline(l.twin())));
+        }
+        return cases;
+    }
+
     private static ObjectNode json(List<Lesson> lessons) {
         ObjectNode root = Json.object();
+        root.put("schemaVersion", RunReport.SCHEMA_VERSION);
         ArrayNode array = root.putArray("samples");
         for (Lesson l : lessons) {
             ObjectNode n = array.addObject();

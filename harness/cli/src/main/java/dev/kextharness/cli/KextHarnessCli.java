@@ -12,6 +12,7 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 import dev.kextharness.cli.ports.PortTracerCommand;
+import dev.kextharness.cli.project.NewCommand;
 import dev.kextharness.cli.ports.PortsCommand;
 import dev.kextharness.cli.soak.SoakCommand;
 import dev.kextharness.samples.Sample;
@@ -40,6 +41,7 @@ import java.util.Map;
                 PortsCommand.class,
                 PortTracerCommand.class,
                 SoakCommand.class,
+                NewCommand.class,
                 CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footer = {"", "Start with: kext-harness demo"})

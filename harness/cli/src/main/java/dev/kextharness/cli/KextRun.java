@@ -1,7 +1,7 @@
 package dev.kextharness.cli;
 
 import dev.kextharness.kernel.Kernel;
-import dev.kextharness.kernel.kext.KextLeakError;
+import dev.kextharness.kernel.kext.KextVerdictError;
 import dev.kextharness.kernel.kext.KextLoadException;
 import dev.kextharness.kernel.kext.KextUnloadException;
 import dev.kextharness.kernel.kext.LoadedKext;
@@ -60,7 +60,7 @@ record KextRun(KextTarget target, LoadedKext kext, Verdict verdict, List<String>
             verdict = Verdict.PANIC;
             // The kernel judged the unload before it panicked over the leak: keep its report.
             report = kext == null ? null : kernel.leakReport(kext);
-        } catch (KextLeakError e) {
+        } catch (KextVerdictError e) {
             report = e.report();
             verdict = verdictOf(report);
         } catch (KextLoadException | KextUnloadException e) {

@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code load <kext>}: one kext's whole life in a fresh kernel, and the verdict as the exit status. */
@@ -46,22 +47,32 @@ final class LoadCommand implements Callable<Integer> {
     @Mixin
     private KernelOptions kernelOptions;
 
+    @Mixin
+    private RunOutputs outputs;
+
     @Override
     public Integer call() {
         KextTarget target = new KextResolver(spec.commandLine()).resolve(kext, twin, classpath, className);
-        Kernel kernel = kernelOptions.boot();
+        outputs.suppressions(spec.commandLine());
+        Kernel kernel = outputs.prepare(kernelOptions.boot(), spec.commandLine());
         KextRun run = KextRun.of(kernel, target, true);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            var node = RunReport.json(run);
+            var node = Json.object().put("schemaVersion", RunReport.SCHEMA_VERSION);
+            node.setAll(RunReport.json(run));
             if (target.sample() != null) {
                 node.put("rule", target.sample().rule());
+            }
+            if (outputs.genSuppressions) {
+                node.put("generatedSuppressions", RunOutputs.generated(List.of(run)));
             }
             out.println(Json.write(node));
         } else {
             print(out, spec.commandLine().getColorScheme().ansi(), run);
+            outputs.printGenerated(out, List.of(run));
         }
         out.flush();
+        outputs.write(spec.commandLine(), "kext-harness load", List.of(ReportCase.of(run)));
         return run.verdict().exitCode();
     }
 

@@ -12,6 +12,13 @@ import java.io.PrintWriter;
 /** How a {@link KextRun} is shown: as text for a person, or as JSON for a program. */
 final class RunReport {
     private static final ZprintOptions ZPRINT = ZprintOptions.defaults();
+    /**
+     * The version of the {@code --json} layout of {@code load} and {@code demo}, published as the
+     * JSON Schemas {@link #LOAD_SCHEMA} and {@link #DEMO_SCHEMA}; the leak report inside has its own.
+     */
+    static final int SCHEMA_VERSION = 1;
+    static final String LOAD_SCHEMA = "/dev/kextharness/schema/load-run.schema.json";
+    static final String DEMO_SCHEMA = "/dev/kextharness/schema/demo.schema.json";
 
     private RunReport() {
     }
@@ -55,12 +62,22 @@ final class RunReport {
     static String verdictBody(KextRun run) {
         return switch (run.verdict()) {
             case CLEAN -> run.kext() == null ? "" : run.kext().bundleId() + " " + run.kext().version()
-                    + (run.kext().isLoaded() ? " is loaded and started.\n" : " unloaded with nothing outstanding.\n");
+                    + (run.kext().isLoaded() ? " is loaded and started.\n" : " unloaded with nothing outstanding.\n")
+                    + suppressedSection(run);
             case LEAK, FINDING -> run.report().render();
             case PANIC -> run.panic().panicLog() + (run.panic().harnessNote() == null ? ""
                     : "\n[harness] " + run.panic().harnessNote() + "\n");
             case LOAD_FAILED -> withoutLog(run.failure().getMessage()) + "\n";
         };
+    }
+
+    /** What suppressions took out of a clean verdict, as the leak report lists it; "" if nothing. */
+    private static String suppressedSection(KextRun run) {
+        if (run.report() == null || run.report().suppressed().isEmpty()) {
+            return "";
+        }
+        String text = run.report().render();
+        return text.substring(text.indexOf("  Suppressed"));
     }
 
     /** A load failure's message without its copy of the kernel log, which the report prints already. */

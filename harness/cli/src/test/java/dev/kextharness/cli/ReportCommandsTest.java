@@ -76,10 +76,14 @@ class ReportCommandsTest {
     void kextstatJsonHasOneObjectPerLoadedKext() throws Exception {
         JsonNode json = new ObjectMapper().readTree(Cli.run("kextstat", "--json", "-k", "memleak").out());
 
-        assertThat(json.get("kexts")).hasSize(1);
-        assertThat(json.get("kexts").get(0).get("bundleId").asText()).isEqualTo("cn.junkman.kext-memleak");
-        assertThat(json.get("kexts").get(0).get("index").asInt()).isEqualTo(1);
-        assertThat(json.get("kexts").get(0).get("address").asText()).startsWith("0xffffff7f");
+        // The KPI pseudo-kexts (tags 1 to 8), then the kext, linked against the public four.
+        assertThat(json.get("kexts")).hasSize(9);
+        assertThat(json.get("kexts").get(0).get("bundleId").asText()).isEqualTo("com.apple.kpi.bsd");
+        JsonNode kext = json.get("kexts").get(8);
+        assertThat(kext.get("bundleId").asText()).isEqualTo("cn.junkman.kext-memleak");
+        assertThat(kext.get("index").asInt()).isEqualTo(9);
+        assertThat(kext.get("address").asText()).startsWith("0xffffff7f");
+        assertThat(kext.get("linkedAgainst").toString()).isEqualTo("[1,3,5,6]");
     }
 
     @Test

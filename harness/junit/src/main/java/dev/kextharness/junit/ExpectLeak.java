@@ -1,5 +1,6 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kpi.Kext;
 
@@ -22,9 +23,8 @@ import java.lang.annotation.Target;
  * &#64;ExpectLeak(kext = LeakyKext.class, site = "LeakyKext.start", count = 1)
  * &#64;ExpectLeak(kext = LeakyKext.class, family = Family.OSMALLOC_TAG)
  * </pre>
- *
- * <p>Stability: experimental.
  */
+@API(status = API.Status.EXPERIMENTAL, since = "0.1")
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)

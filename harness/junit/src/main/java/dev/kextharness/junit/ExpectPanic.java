@@ -1,5 +1,6 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
@@ -10,9 +11,8 @@ import java.lang.annotation.Target;
  * The test passes only if the kernel panics, during the test or while the extension unloads its
  * kexts, with a panic string containing {@link #contains()}. A {@code KernelPanic} thrown by the
  * test method is then its expected outcome, not a failure.
- *
- * <p>Stability: experimental.
  */
+@API(status = API.Status.EXPERIMENTAL, since = "0.1")
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)

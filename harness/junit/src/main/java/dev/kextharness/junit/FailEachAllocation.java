@@ -1,5 +1,6 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kpi.Kext;
 import org.junit.jupiter.api.TestTemplate;
@@ -34,11 +35,24 @@ import java.lang.annotation.Target;
  * invocation; a panic (a NULL dereference, say) or a leak does. The test must allocate the same
  * way every run, or the invocation whose allocation moved fails and says so.
  *
+ * <p>Each invocation is named for the allocation it fails ({@code fail-nth 2 of 3: kalloc at
+ * MyKext.start(MyKext.java:28)}), and IDEs, Gradle and the console launcher show that name.
+ * Maven Surefire's XML report does not by default: it writes JUnit's legacy reporting name, which
+ * Jupiter fixes to {@code method(Params)[n]} for every test-template invocation (no extension can
+ * change it). Ask Surefire for the display names instead:
+ *
+ * <pre>
+ * &lt;statelessTestsetReporter implementation="org.apache.maven.plugin.surefire.extensions.junit5.JUnit5Xml30StatelessReporter"&gt;
+ *   &lt;usePhrasedTestCaseMethodName&gt;true&lt;/usePhrasedTestCaseMethodName&gt;
+ * &lt;/statelessTestsetReporter&gt;
+ * </pre>
+ *
+ * A failing invocation's message names its allocation either way.
+ *
  * <p>Use it instead of {@code @Test}, on a test of a {@link KextTest} class. The invocations run
  * one after another, even under parallel execution: each needs the count of the one before.
- *
- * <p>Stability: experimental.
  */
+@API(status = API.Status.EXPERIMENTAL, since = "0.1")
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)

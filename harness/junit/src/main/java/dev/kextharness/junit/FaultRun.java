@@ -2,7 +2,8 @@ package dev.kextharness.junit;
 
 import dev.kextharness.kernel.fault.FaultInjector;
 import dev.kextharness.kernel.fault.FaultPlan;
-import dev.kextharness.kernel.kext.KextLeakError;
+import dev.kextharness.kernel.kext.KextVerdictError;
+import dev.kextharness.kernel.kext.KpiContract;
 import dev.kextharness.kernel.ledger.CallSite;
 import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kernel.panic.KernelPanic;
@@ -45,13 +46,46 @@ final class FaultRun {
     }
 
     static FaultRun of(FailNth annotation) {
-        String label = "@FailNth(" + annotation.value() + ")";
+        String label = describe(annotation);
         if (annotation.value() < 1) {
             throw new ExtensionConfigurationException(label + ": fail-nth counts allocations from 1; give the "
                     + "number of the allocation to fail, or use @FailEachAllocation to fail each in turn");
         }
-        return new FaultRun(plan(label, annotation.kext(), annotation.family()).withNth(annotation.value()), label, -1,
-                null, false);
+        FaultPlan plan = plan(label, annotation.kext(), annotation.family()).withNth(annotation.value())
+                .withPhase(annotation.phase().kernelPhase());
+        String function = annotation.function().strip();
+        if (!annotation.site().isBlank() || !function.isEmpty()) {
+            SitePattern site = SitePattern.parse(annotation.site(), label);
+            if (!function.isEmpty() && !isFailableFunction(function)) {
+                throw new ExtensionConfigurationException(label + ": '" + function + "' is not an allocating KPI "
+                        + "function; name one such as _MALLOC, kalloc, OSMalloc or IOMalloc");
+            }
+            plan = plan.withSites(s -> site.matches(s) && (function.isEmpty() || function.equals(s.function())),
+                    (function.isEmpty() ? "" : "of " + function + " ")
+                            + (annotation.site().isBlank() ? "" : "at " + annotation.site().strip()));
+        }
+        return new FaultRun(plan, label, -1, null, false);
+    }
+
+    /** True if the KPI contract declares a function of that name that fault injection can fail. */
+    private static boolean isFailableFunction(String name) {
+        return KpiContract.catalina().functions().stream().anyMatch(f -> f.failable() && f.name().equals(name));
+    }
+
+    private static String describe(FailNth a) {
+        StringBuilder sb = new StringBuilder("@FailNth(");
+        boolean more = !a.function().isBlank() || !a.site().isBlank() || a.phase() != FailNth.Phase.ANY;
+        sb.append(more ? "value = " : "").append(a.value());
+        if (!a.function().isBlank()) {
+            sb.append(", function = \"").append(a.function()).append('"');
+        }
+        if (!a.site().isBlank()) {
+            sb.append(", site = \"").append(a.site()).append('"');
+        }
+        if (a.phase() != FailNth.Phase.ANY) {
+            sb.append(", phase = ").append(a.phase());
+        }
+        return sb.append(')').toString();
     }
 
     /** The first invocation of a {@link FailEachAllocation}: fails nothing, counts the allocation points. */
@@ -103,7 +137,7 @@ final class FaultRun {
         if (t == null || seen.put(t, Boolean.TRUE) != null) {
             return false;
         }
-        if (t instanceof KernelPanic || t instanceof KextLeakError) {
+        if (t instanceof KernelPanic || t instanceof KextVerdictError) {
             return true;
         }
         for (Throwable suppressed : t.getSuppressed()) {

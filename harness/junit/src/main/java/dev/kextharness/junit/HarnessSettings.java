@@ -2,9 +2,17 @@ package dev.kextharness.junit;
 
 import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.kext.LeakPolicy;
+import dev.kextharness.kernel.ledger.Suppressions;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Collection;
+import java.util.Objects;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -20,10 +28,11 @@ import java.util.regex.Pattern;
  * Immutable.
  */
 final class HarnessSettings {
-    static final String PREFIX = "kextharness.";
-    static final String LEAK_POLICY = PREFIX + "leakPolicy";
-    static final String PHYSICAL_MEMORY = PREFIX + "physicalMemory";
-    static final String FINDINGS = PREFIX + "findings";
+    static final String PREFIX = ConfigurationKeys.PREFIX;
+    static final String LEAK_POLICY = ConfigurationKeys.LEAK_POLICY;
+    static final String PHYSICAL_MEMORY = ConfigurationKeys.PHYSICAL_MEMORY;
+    static final String FINDINGS = ConfigurationKeys.FINDINGS;
+    static final String SUPPRESSIONS = ConfigurationKeys.SUPPRESSIONS;
 
     /** Every key the harness reads, with what it accepts, for error messages. */
     private static final Map<String, String> KEYS = new LinkedHashMap<>();
@@ -32,20 +41,23 @@ final class HarnessSettings {
         KEYS.put(LEAK_POLICY, "panic|fail|xnu");
         KEYS.put(PHYSICAL_MEMORY, "a size such as 8G, 512M or 1073741824, at least 256M");
         KEYS.put(FINDINGS, "true|false");
+        KEYS.put(SUPPRESSIONS, "a suppressions file: a path, or a resource on the test class path");
     }
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?)(?:i?B)?", Pattern.CASE_INSENSITIVE);
 
-    static final HarnessSettings NONE = new HarnessSettings(null, null, null);
+    static final HarnessSettings NONE = new HarnessSettings(null, null, null, null);
 
     private final LeakPolicy leakPolicy;
     private final Long physicalMemory;
     private final Boolean findings;
+    private final String suppressions;
 
-    HarnessSettings(LeakPolicy leakPolicy, Long physicalMemory, Boolean findings) {
+    HarnessSettings(LeakPolicy leakPolicy, Long physicalMemory, Boolean findings, String suppressions) {
         this.leakPolicy = leakPolicy;
         this.physicalMemory = physicalMemory;
         this.findings = findings;
+        this.suppressions = suppressions;
     }
 
     /** These settings, with every value that {@code stronger} sets taken from it instead. */
@@ -53,7 +65,41 @@ final class HarnessSettings {
         return new HarnessSettings(
                 stronger.leakPolicy != null ? stronger.leakPolicy : leakPolicy,
                 stronger.physicalMemory != null ? stronger.physicalMemory : physicalMemory,
-                stronger.findings != null ? stronger.findings : findings);
+                stronger.findings != null ? stronger.findings : findings,
+                stronger.suppressions != null ? stronger.suppressions : suppressions);
+    }
+
+    /**
+     * The suppressions file read: a path, else a resource on the test class path; none if no
+     * source names one. A missing or malformed file is a configuration error naming it.
+     */
+    Suppressions suppressions() {
+        if (suppressions == null || suppressions.isBlank()) {
+            return Suppressions.none();
+        }
+        try {
+            Path file = Path.of(suppressions);
+            if (Files.isRegularFile(file)) {
+                return Suppressions.read(file);
+            }
+            ClassLoader loader = Objects.requireNonNullElse(Thread.currentThread().getContextClassLoader(),
+                    HarnessSettings.class.getClassLoader());
+            URL resource = loader.getResource(suppressions.startsWith("/") ? suppressions.substring(1) : suppressions);
+            if (resource == null) {
+                throw new ExtensionConfigurationException("Suppressions file '" + suppressions + "' (" + SUPPRESSIONS
+                        + ") not found: it is neither a file under " + Path.of("").toAbsolutePath()
+                        + " nor a resource on the test class path; give a path or put it in src/test/resources");
+            }
+            try (InputStream in = resource.openStream()) {
+                return Suppressions.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), resource.toString());
+            }
+        } catch (IllegalArgumentException e) { // a malformed file, or a path the file system refuses
+            throw new ExtensionConfigurationException("Invalid suppressions file for " + SUPPRESSIONS + ": "
+                    + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new ExtensionConfigurationException("Cannot read the suppressions file '" + suppressions + "': "
+                    + e.getMessage(), e);
+        }
     }
 
     /** The policy in effect: a test fails on a leak unless something says otherwise. */
@@ -88,7 +134,8 @@ final class HarnessSettings {
         return new HarnessSettings(
                 lookup.apply(LEAK_POLICY).map(v -> parseLeakPolicy(LEAK_POLICY, v)).orElse(null),
                 lookup.apply(PHYSICAL_MEMORY).map(v -> parsePhysicalMemory(PHYSICAL_MEMORY, v)).orElse(null),
-                lookup.apply(FINDINGS).map(v -> parseFindings(FINDINGS, v)).orElse(null));
+                lookup.apply(FINDINGS).map(v -> parseFindings(FINDINGS, v)).orElse(null),
+                lookup.apply(SUPPRESSIONS).map(String::strip).orElse(null));
     }
 
     /** The attributes of one {@code @KextTest}; {@code where} names it in errors. */
@@ -101,7 +148,8 @@ final class HarnessSettings {
                 test.leakPolicy().length == 1 ? test.leakPolicy()[0] : null,
                 test.physicalMemory().isBlank() ? null
                         : parsePhysicalMemory("@KextTest(physicalMemory) on " + where, test.physicalMemory()),
-                test.findings().length == 1 ? test.findings()[0] : null);
+                test.findings().length == 1 ? test.findings()[0] : null,
+                test.suppressions().isBlank() ? null : test.suppressions().strip());
     }
 
     static LeakPolicy parseLeakPolicy(String source, String value) {

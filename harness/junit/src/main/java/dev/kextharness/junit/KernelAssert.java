@@ -1,5 +1,6 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
 import dev.kextharness.kernel.ipc.PortCensus;
@@ -14,9 +15,8 @@ import java.util.Set;
  * Assertions on a simulated kernel's ledger. A <em>leak</em> is a live allocation made by a kext
  * that is no longer loaded; what a loaded kext holds is a <em>live kext allocation</em>. The
  * kernel's own allocations (load tag 0) count as neither.
- *
- * <p>Stability: stable.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public final class KernelAssert extends AbstractAssert<KernelAssert, Kernel> {
 
     KernelAssert(Kernel actual) {

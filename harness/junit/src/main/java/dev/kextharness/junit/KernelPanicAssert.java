@@ -1,13 +1,13 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.panic.KernelPanic;
 import org.assertj.core.api.AbstractThrowableAssert;
 
 /**
  * Assertions on a kernel panic; the usual throwable assertions apply too.
- *
- * <p>Stability: stable.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public final class KernelPanicAssert extends AbstractThrowableAssert<KernelPanicAssert, KernelPanic> {
 
     KernelPanicAssert(KernelPanic actual) {

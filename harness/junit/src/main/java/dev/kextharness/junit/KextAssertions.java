@@ -1,5 +1,6 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.panic.KernelPanic;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -7,9 +8,8 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 /**
  * Entry point of the AssertJ-style assertions on a simulated kernel:
  * {@code assertThat(kernel).hasNoLeaks()}, {@code assertThatPanics(() -> ...).panicStringContains("...")}.
- *
- * <p>Stability: stable.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public final class KextAssertions {
     private KextAssertions() {
     }

@@ -1,10 +1,13 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.Kernel;
-import dev.kextharness.kernel.kext.KextLeakError;
+import dev.kextharness.kernel.kext.KextVerdictError;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadOptions;
 import dev.kextharness.kernel.kext.LoadedKext;
+import dev.kextharness.kernel.ledger.Finding;
+import dev.kextharness.kernel.ledger.HeldPortRight;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
 import dev.kextharness.kernel.panic.KernelPanic;
@@ -53,9 +56,8 @@ import java.util.Set;
  * <p>Register it with {@link KextTest}, or programmatically with {@link #builder()} and
  * {@code @RegisterExtension}, not both. All state lives in the test's
  * {@link ExtensionContext.Store}, so tests may run in parallel.
- *
- * <p>Stability: stable.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public final class KextHarnessExtension
         implements BeforeEachCallback, AfterEachCallback, ParameterResolver, TestExecutionExceptionHandler {
 
@@ -66,6 +68,8 @@ public final class KextHarnessExtension
     static final String LEAK_ENTRY = "kextharness.leak";
     static final String LEAK_JSON_ENTRY = "kextharness.leak.json";
     static final String PANIC_ENTRY = "kextharness.panicLog";
+    /** What suppressions accepted from a kext that otherwise unloaded clean. */
+    static final String SUPPRESSED_ENTRY = "kextharness.suppressed";
     /** Published, with the reason, instead of a file the test run could not take. */
     static final String FILE_NOT_PUBLISHED_ENTRY = "kextharness.fileNotPublished";
 
@@ -106,12 +110,18 @@ public final class KextHarnessExtension
                 .stream().map(LeakExpectation::of).toList();
         ExpectPanic expectPanic = context.getTestMethod()
                 .flatMap(m -> AnnotationSupport.findAnnotation(m, ExpectPanic.class)).orElse(null);
+        List<FindingExpectation> expectFindings = context.getTestMethod()
+                .map(m -> AnnotationSupport.findRepeatableAnnotations(m, ExpectFinding.class)).orElse(List.of())
+                .stream().map(FindingExpectation::of).toList();
         var config = settings.kernelConfig();
-        if (!expectLeaks.isEmpty()) {
+        if (!expectLeaks.isEmpty() || !expectFindings.isEmpty()) {
             // The kernel stays silent, as XNU would, and the extension judges each kext instead.
             config = config.withLeakPolicy(LeakPolicy.XNU);
         }
-        TestKernel test = new TestKernel(Kernel.boot(config), expectLeaks, expectPanic);
+        var suppressions = settings.suppressions();
+        Kernel kernel = Kernel.boot(config);
+        kernel.useSuppressions(suppressions);
+        TestKernel test = new TestKernel(kernel, expectLeaks, expectFindings, expectPanic);
         store.put(TestKernel.class, test);
         context.getTestMethod().flatMap(m -> AnnotationSupport.findAnnotation(m, FailNth.class))
                 .ifPresent(failNth -> test.armFaults(FaultRun.of(failNth), "@FailNth"));
@@ -206,7 +216,7 @@ public final class KextHarnessExtension
             return; // the expected outcome; afterEach checks the panic string against the kernel's panic
         }
         if (throwable instanceof ParameterResolutionException
-                && (throwable.getCause() instanceof KextLeakError || throwable.getCause() instanceof KernelPanic)) {
+                && (throwable.getCause() instanceof KextVerdictError || throwable.getCause() instanceof KernelPanic)) {
             // @LoadKext's kext panicked, or leaked as its start failed: that verdict is the test's failure.
             throw throwable.getCause();
         }
@@ -234,14 +244,16 @@ public final class KextHarnessExtension
         Kernel kernel = test.kernel();
         List<Throwable> failures = new ArrayList<>();
         boolean panickedInTest = kernel.panicked();
-        Map<String, LeakReport> reports = panickedInTest ? Map.of() : unloadAll(kernel, failures);
+        List<LeakReport> acceptedBySuppressions = new ArrayList<>();
+        Map<String, LeakReport> reports = panickedInTest ? Map.of() : unloadAll(kernel, failures, acceptedBySuppressions);
         reports.values().forEach(report -> publish(context, report));
+        acceptedBySuppressions.forEach(report -> context.publishReportEntry(SUPPRESSED_ENTRY, report.render()));
 
         if (test.faultRun() != null) {
             test.faultRun().judge(kernel.faults(), context, failures);
         }
-        if (!test.expectLeaks().isEmpty()) {
-            judgeExpectedLeaks(test.expectLeaks(), reports, failures);
+        if (!test.expectLeaks().isEmpty() || !test.expectFindings().isEmpty()) {
+            judgeExpectations(test.expectLeaks(), test.expectFindings(), reports, failures);
         }
 
         KernelPanic panic = kernel.panic();
@@ -280,7 +292,8 @@ public final class KextHarnessExtension
      * Unloads every loaded kext, dependents first, and goes on past a leaking one so that each
      * kext is judged. Returns the leak reports that are not clean, by bundle id.
      */
-    private static Map<String, LeakReport> unloadAll(Kernel kernel, List<Throwable> failures) {
+    private static Map<String, LeakReport> unloadAll(Kernel kernel, List<Throwable> failures,
+                                                     List<LeakReport> acceptedBySuppressions) {
         Map<String, LeakReport> reports = new LinkedHashMap<>();
         List<LoadedKext> loaded = new ArrayList<>(kernel.loadedKexts());
         for (int i = loaded.size() - 1; i >= 0 && !kernel.panicked(); i--) {
@@ -290,8 +303,8 @@ public final class KextHarnessExtension
             }
             try {
                 kernel.kextunload(kext);
-            } catch (KextLeakError leak) {
-                failures.add(leak);
+            } catch (KextVerdictError verdict) {
+                failures.add(verdict);
             } catch (KernelPanic panic) {
                 break; // the kernel is dead; afterEach reports the panic
             } catch (RuntimeException | AssertionError e) {
@@ -300,6 +313,8 @@ public final class KextHarnessExtension
             LeakReport report = kernel.leakReport(kext);
             if (report != null && !report.isClean()) {
                 reports.put(report.bundleId(), report);
+            } else if (report != null && !report.suppressed().isEmpty()) {
+                acceptedBySuppressions.add(report);
             }
         }
         if (!kernel.panicked()) {
@@ -311,7 +326,11 @@ public final class KextHarnessExtension
                 int tag = group.site().loadTag();
                 String id = group.site().bundleId();
                 if (tag != 0 && !reports.containsKey(id) && !stillLoaded.contains(id)) {
-                    reports.put(id, new LeakReport(id, live.kext(tag), kernel.ledger().findingsOfKext(tag)));
+                    LeakReport late = kernel.suppressions().apply(
+                            new LeakReport(id, live.kext(tag), kernel.ledger().findingsOfKext(tag)));
+                    if (!late.isClean()) {
+                        reports.put(id, late);
+                    }
                 }
             }
         }
@@ -320,24 +339,34 @@ public final class KextHarnessExtension
 
     /**
      * Each expectation must find its count among what the kexts left behind; whatever no expectation
-     * selects fails the test as an ordinary leak would.
+     * selects fails the test as an ordinary leak or finding would. Without any {@link ExpectFinding},
+     * an {@link ExpectLeak} naming a kext accepts its findings and held rights too.
      */
-    private static void judgeExpectedLeaks(List<LeakExpectation> expectations, Map<String, LeakReport> reports,
-                                           List<Throwable> failures) {
+    private static void judgeExpectations(List<LeakExpectation> leaks, List<FindingExpectation> findings,
+                                          Map<String, LeakReport> reports, List<Throwable> failures) {
         for (LeakReport report : reports.values()) {
+            String id = report.bundleId();
+            boolean leakExpected = leaks.stream().anyMatch(e -> e.names(id));
             LedgerSnapshot unexpected = report.outstanding()
-                    .filter(g -> expectations.stream().noneMatch(e -> e.selects(g.site())));
-            boolean findingsUnexpected = !report.findings().isEmpty()
-                    && expectations.stream().noneMatch(e -> e.names(report.bundleId()));
-            if (!unexpected.isEmpty() || findingsUnexpected) {
+                    .filter(g -> leaks.stream().noneMatch(e -> e.selects(g.site())));
+            List<Finding> unexpectedFindings = findings.isEmpty() && leakExpected ? List.of()
+                    : report.findings().stream().filter(f -> findings.stream().noneMatch(e -> e.selects(id, f))).toList();
+            List<HeldPortRight> unexpectedRights = leakExpected ? List.of() : report.heldRights();
+            LeakReport rest = new LeakReport(id, unexpected, unexpectedFindings, unexpectedRights, report.suppressed());
+            if (!rest.isClean()) {
                 // The kernel was silent for the expectations' sake; this part of the verdict is still a failure.
-                failures.add(new KextLeakError(new LeakReport(report.bundleId(), unexpected,
-                        findingsUnexpected ? report.findings() : List.of())));
+                failures.add(KextVerdictError.of(rest));
             }
         }
-        for (LeakExpectation expectation : expectations) {
+        for (LeakExpectation expectation : leaks) {
             long found = reports.values().stream().mapToLong(r -> expectation.select(r.outstanding()).count()).sum();
             String mismatch = expectation.mismatch(found, reports.values());
+            if (mismatch != null) {
+                failures.add(new AssertionError(mismatch));
+            }
+        }
+        for (FindingExpectation expectation : findings) {
+            String mismatch = expectation.mismatch(reports.values());
             if (mismatch != null) {
                 failures.add(new AssertionError(mismatch));
             }
@@ -391,8 +420,15 @@ public final class KextHarnessExtension
         private LeakPolicy leakPolicy;
         private Long physicalMemory;
         private Boolean findings;
+        private String suppressions;
 
         private Builder() {
+        }
+
+        /** A suppressions file of leaks and findings to accept: a path, or a resource on the test class path. */
+        public Builder suppressions(String file) {
+            this.suppressions = Objects.requireNonNull(file, "file");
+            return this;
         }
 
         public Builder leakPolicy(LeakPolicy policy) {
@@ -418,7 +454,7 @@ public final class KextHarnessExtension
         }
 
         public KextHarnessExtension build() {
-            return new KextHarnessExtension(new HarnessSettings(leakPolicy, physicalMemory, findings));
+            return new KextHarnessExtension(new HarnessSettings(leakPolicy, physicalMemory, findings, suppressions));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -15,14 +16,12 @@ import java.lang.annotation.Target;
  * kernel, and fails the test when a kext it loaded leaks at unload.
  *
  * <p>Each attribute takes at most one value; left empty, it comes from the configuration
- * parameters ({@code kextharness.leakPolicy}, {@code kextharness.physicalMemory},
- * {@code kextharness.findings}), else from the defaults: {@link LeakPolicy#FAIL}, the kernel's
+ * parameters ({@link ConfigurationKeys}), else from the defaults: {@link LeakPolicy#FAIL}, the kernel's
  * 32 GiB Mac, findings on. They are arrays only so that "not given" can be told apart from the
  * default: write {@code @KextTest(leakPolicy = LeakPolicy.PANIC)} as usual. An attribute on a
  * method beats the same attribute on its class.
- *
- * <p>Stability: stable.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 @Documented
 @Inherited
 @Retention(RetentionPolicy.RUNTIME)
@@ -38,4 +37,10 @@ public @interface KextTest {
 
     /** Whether harness findings (misuse XNU accepts silently) count against a kext; default true. */
     boolean[] findings() default {};
+
+    /**
+     * A suppressions file of leaks and findings to accept (a path, or a resource on the test class
+     * path); default {@code kextharness.suppressions}, else none.
+     */
+    String suppressions() default "";
 }

@@ -1,5 +1,6 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestPlan;
 
@@ -19,9 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Keys are kept per running test plan and merged, so that a launcher started inside a test
  * (as the harness's own tests do) adds its keys without hiding the outer run's. Two unrelated
  * launchers running at once in one JVM would see each other's keys.
- *
- * <p>Stability: internal.
  */
+@API(status = API.Status.INTERNAL, since = "0.1")
 public final class LauncherConfigurationKeys implements TestExecutionListener {
     private static final Map<TestPlan, Set<String>> RUNNING = new ConcurrentHashMap<>();
 

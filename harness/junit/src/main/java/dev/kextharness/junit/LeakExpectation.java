@@ -11,37 +11,24 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * One {@link ExpectLeak}, checked when the test starts and then matched against the outstanding
  * allocations of the kexts the test unloaded.
  */
 final class LeakExpectation {
-    private static final Pattern FULL = Pattern.compile("(.+)\\.([^.()]+)\\((.+?)(?::(\\d+))?\\)");
-    private static final Pattern FILE_LINE = Pattern.compile("([^:()]+\\.java):(\\d+)");
-    private static final Pattern CLASS_METHOD = Pattern.compile("(.+)\\.([^.()]+)");
-
     private final String description;
     private final String bundleId;
     private final Set<Family> families;
     private final long count;
-    private final String className;
-    private final String methodName;
-    private final String fileName;
-    private final int line;
+    private final SitePattern site;
 
-    private LeakExpectation(String description, String bundleId, Set<Family> families, long count, String className,
-                            String methodName, String fileName, int line) {
+    private LeakExpectation(String description, String bundleId, Set<Family> families, long count, SitePattern site) {
         this.description = description;
         this.bundleId = bundleId;
         this.families = families;
         this.count = count;
-        this.className = className;
-        this.methodName = methodName;
-        this.fileName = fileName;
-        this.line = line;
+        this.site = site;
     }
 
     /** Parses the annotation, or fails with a configuration error that says how to write it. */
@@ -54,28 +41,8 @@ final class LeakExpectation {
         String bundleId = annotation.kext() == Kext.class ? null : KextHarnessExtension.bundleId(annotation.kext());
         Set<Family> families = annotation.family().length == 0 ? Set.of()
                 : Set.copyOf(EnumSet.copyOf(Arrays.asList(annotation.family())));
-        String site = annotation.site().strip();
-        if (site.isEmpty()) {
-            return new LeakExpectation(description, bundleId, families, annotation.count(), null, null, null, -1);
-        }
-        Matcher m = FULL.matcher(site);
-        if (m.matches()) {
-            return new LeakExpectation(description, bundleId, families, annotation.count(), m.group(1), m.group(2),
-                    m.group(3), m.group(4) == null ? -1 : Integer.parseInt(m.group(4)));
-        }
-        m = FILE_LINE.matcher(site);
-        if (m.matches()) {
-            return new LeakExpectation(description, bundleId, families, annotation.count(), null, null, m.group(1),
-                    Integer.parseInt(m.group(2)));
-        }
-        m = CLASS_METHOD.matcher(site);
-        if (m.matches() && !site.endsWith(".java")) {
-            return new LeakExpectation(description, bundleId, families, annotation.count(), m.group(1), m.group(2),
-                    null, -1);
-        }
-        throw new ExtensionConfigurationException(description + ": '" + site + "' is not a call site; write "
-                + "\"Class.method\", \"File.java:line\" or \"Class.method(File.java:line)\", as the leak report's "
-                + "'at' line prints it");
+        return new LeakExpectation(description, bundleId, families, annotation.count(),
+                SitePattern.parse(annotation.site(), description));
     }
 
     /** The outstanding allocations this expectation selects. */
@@ -86,17 +53,7 @@ final class LeakExpectation {
     boolean selects(CallSite site) {
         return (bundleId == null || bundleId.equals(site.bundleId()))
                 && (families.isEmpty() || families.contains(site.family()))
-                && (className == null || sameClass(site.className()))
-                && (methodName == null || methodName.equals(site.methodName()))
-                && (fileName == null || fileName.equals(site.fileName()))
-                && (line < 0 || line == site.line());
-    }
-
-    /** A binary name matches itself, its simple name, and its innermost nested name. */
-    private boolean sameClass(String binaryName) {
-        String simple = binaryName.substring(binaryName.lastIndexOf('.') + 1);
-        String innermost = simple.substring(simple.lastIndexOf('$') + 1);
-        return className.equals(binaryName) || className.equals(simple) || className.equals(innermost);
+                && this.site.matches(site);
     }
 
     /** Whether this expectation is about the kext with this bundle identifier (or any kext). */

@@ -1,5 +1,6 @@
 package dev.kextharness.junit;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kpi.Kext;
 
 import java.lang.annotation.Documented;
@@ -12,9 +13,8 @@ import java.lang.annotation.Target;
  * On a {@code LoadedKext} parameter of a test or {@code @BeforeEach} method: loads this kext into
  * the test's kernel before the method runs. The extension unloads it after the test and judges
  * what it left behind.
- *
- * <p>Stability: stable.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.PARAMETER)

@@ -12,13 +12,16 @@ import java.util.List;
 final class TestKernel implements AutoCloseable {
     private final Kernel kernel;
     private final List<LeakExpectation> expectLeaks;
+    private final List<FindingExpectation> expectFindings;
     private final ExpectPanic expectPanic;
     private FaultRun faultRun;
     private String faultSource;
 
-    TestKernel(Kernel kernel, List<LeakExpectation> expectLeaks, ExpectPanic expectPanic) {
+    TestKernel(Kernel kernel, List<LeakExpectation> expectLeaks, List<FindingExpectation> expectFindings,
+               ExpectPanic expectPanic) {
         this.kernel = kernel;
         this.expectLeaks = List.copyOf(expectLeaks);
+        this.expectFindings = List.copyOf(expectFindings);
         this.expectPanic = expectPanic;
     }
 
@@ -29,6 +32,11 @@ final class TestKernel implements AutoCloseable {
     /** The test's {@code @ExpectLeak}s; empty if it expects no leak. */
     List<LeakExpectation> expectLeaks() {
         return expectLeaks;
+    }
+
+    /** The test's {@code @ExpectFinding}s; empty if it expects no finding. */
+    List<FindingExpectation> expectFindings() {
+        return expectFindings;
     }
 
     /** The test's {@code @ExpectPanic}, or null. */

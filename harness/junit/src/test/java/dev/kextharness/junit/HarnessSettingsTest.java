@@ -65,8 +65,8 @@ class HarnessSettingsTest {
 
     @Test
     void strongerSettingsWinValueByValue() {
-        HarnessSettings weak = new HarnessSettings(LeakPolicy.XNU, 1L << 30, true);
-        HarnessSettings strong = new HarnessSettings(LeakPolicy.PANIC, null, null);
+        HarnessSettings weak = new HarnessSettings(LeakPolicy.XNU, 1L << 30, true, null);
+        HarnessSettings strong = new HarnessSettings(LeakPolicy.PANIC, null, null, null);
 
         HarnessSettings merged = weak.overriddenBy(strong);
 

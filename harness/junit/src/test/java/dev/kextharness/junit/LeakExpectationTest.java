@@ -57,7 +57,7 @@ class LeakExpectationTest {
                 .haveExactly(1, event(test("failsBadSite"), finishedWithFailure(
                         instanceOf(ExtensionConfigurationException.class),
                         message("@ExpectLeak(site = \"start\"): 'start' is not a call site; write \"Class.method\", "
-                                + "\"File.java:line\" or \"Class.method(File.java:line)\", as the leak report's "
+                                + "\"File.java:line\" or \"Class.method(File.java:line)\", as the report's "
                                 + "'at' line prints it"))))
                 .haveExactly(1, event(test("failsZeroCount"), finishedWithFailure(
                         instanceOf(ExtensionConfigurationException.class),

@@ -1,6 +1,7 @@
 package dev.kextharness.kernel;
 
 import dev.kextharness.kernel.fault.FaultInjector;
+import dev.kextharness.kernel.fault.FaultPlan;
 import dev.kextharness.kernel.iokit.IOKitAllocators;
 import dev.kextharness.kernel.ipc.BootPorts;
 import dev.kextharness.kernel.ipc.Ipc;
@@ -9,16 +10,19 @@ import dev.kextharness.kernel.ipc.PortCensus;
 import dev.kextharness.kernel.ipc.Task;
 import dev.kextharness.kernel.jetsam.Memorystatus;
 import dev.kextharness.kernel.kalloc.Kalloc;
-import dev.kextharness.kernel.kext.KextLeakError;
+import dev.kextharness.kernel.kext.KextHost;
+import dev.kextharness.kernel.kext.KextVerdictError;
 import dev.kextharness.kernel.kext.KextManager;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadOptions;
 import dev.kextharness.kernel.kext.LoadedKext;
+import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kernel.ledger.Finding;
 import dev.kextharness.kernel.ledger.HeldPortRight;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.ledger.Ledger;
 import dev.kextharness.kernel.ledger.LedgerSnapshot;
+import dev.kextharness.kernel.ledger.Suppressions;
 import dev.kextharness.kernel.log.KernelLog;
 import dev.kextharness.kernel.malloc.BsdMalloc;
 import dev.kextharness.kernel.osmalloc.OSMallocTags;
@@ -27,6 +31,7 @@ import dev.kextharness.kernel.panic.PanicEvent;
 import dev.kextharness.kernel.panic.Panicker;
 import dev.kextharness.kernel.printf.CFormat;
 import dev.kextharness.kernel.report.IoAllocCount;
+import dev.kextharness.kernel.report.KextRow;
 import dev.kextharness.kernel.report.Kextstat;
 import dev.kextharness.kernel.report.WiredSite;
 import dev.kextharness.kernel.report.ZoneRow;
@@ -40,11 +45,14 @@ import dev.kextharness.kernel.zalloc.Zalloc;
 import dev.kextharness.kernel.zalloc.Zone;
 import dev.kextharness.kernel.zcache.Cpus;
 import dev.kextharness.kpi.Kext;
+import org.apiguardian.api.API;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A simulated XNU kernel (Catalina, xnu-6153). {@link #boot} brings the subsystems up in the order
@@ -60,9 +68,11 @@ import java.util.Map;
  * the threads are the test's. Kernels share nothing, so many run in parallel too, one per test.
  * After a panic the kernel refuses every call.
  *
- * <p>Stability: stable for the methods documented as such; accessors of subsystems are for the
- * harness's own modules.
+ * <p>The stable API is what a test needs: boot, kextload/kextunload, snapshots, reports, the log
+ * and the panic. Accessors of subsystems are {@link API.Status#INTERNAL}: for the harness's own
+ * modules, and free to change.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public final class Kernel implements AutoCloseable {
     /** Bundle identifier the kernel's own call sites are attributed to (load tag 0). */
     public static final String KERNEL_BUNDLE_ID = "__kernel__";
@@ -70,6 +80,9 @@ public final class Kernel implements AutoCloseable {
     public static final long KERNEL_SLIDE = 0x000000001d400000L;
     /** The kernel's UUID, printed by kextstat (load tag 0) and panic logs. */
     public static final String KERNEL_UUID = "B8B972B8-220D-3E56-92F8-ADB8CF777CE2";
+    /** The size of the kernel's own executable, for its kextstat row (tag 0); kextstat itself never prints it. */
+    private static final long KERNEL_TEXT_SIZE = 0x1ccb000L;
+    private static final Pattern OSRELEASE = Pattern.compile("Darwin Kernel Version ([0-9.]+)");
 
     private final KernelConfig config;
     private volatile long uptimeNanos = 10_000_000_000L;
@@ -98,6 +111,7 @@ public final class Kernel implements AutoCloseable {
     private final KextManager kexts;
     private final FaultInjector faults;
     private final Map<Integer, LeakReport> reports = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile Suppressions suppressions = Suppressions.none();
     /** The BSD process whose thread is in the kernel now, for panic logs. */
     private volatile String currentProcess = "kernel_task";
 
@@ -130,7 +144,7 @@ public final class Kernel implements AutoCloseable {
 
         // The allocators kexts call: BSD _MALLOC, libkern OSMalloc, IOKit's IOMalloc family.
         malloc = new BsdMalloc(kalloc, zalloc, memory, panicker);
-        int tagFreeSite = kernelSite("OSMalloc_Tagfree", "OSMalloc_Tagrele");
+        int tagFreeSite = kernelSite(Family.OSMALLOC_TAG, "OSMalloc_Tagfree", "OSMalloc_Tagrele");
         osmalloc = new OSMallocTags(kalloc, kernelMap, memory, ledger, panicker, tagFreeSite);
         iokit = new IOKitAllocators(kalloc, kernelMap, memory, ledger, panicker);
 
@@ -142,7 +156,7 @@ public final class Kernel implements AutoCloseable {
         // bsd_init: launchd and the first processes, each holding some kernel memory and a task with
         // its ports; memorystatus kills them when the zone map passes its jetsam limit.
         memorystatus = new Memorystatus(log, () -> uptimeNanos, this::availablePages);
-        procSite = kernelSite("kernel", "proc_alloc");
+        procSite = kernelSite(Family.NONE, "kernel", "proc_alloc");
         for (Memorystatus.Proc proc : Memorystatus.catalinaBootProcesses()) {
             spawn(proc);
         }
@@ -151,7 +165,7 @@ public final class Kernel implements AutoCloseable {
         zalloc.setPressureHandler(z -> killProcessInLargestZone());
 
         // OSKext: the kernel is load tag 0; kexts are linked and tracked from here on.
-        kexts = new KextManager(this);
+        kexts = new KextManager(new Host());
         // Fault injection (Linux's fail-nth): idle until a test arms it.
         faults = new FaultInjector(ledger, log);
         panicker.attach(new PanicContext());
@@ -180,10 +194,12 @@ public final class Kernel implements AutoCloseable {
         checkAlive();
         String previous = currentProcess;
         currentProcess = "kextload";
+        FaultPlan.Phase previousPhase = faults.enter(FaultPlan.Phase.START);
         try {
             return kexts.load(kextClass, options);
         } finally {
             currentProcess = previous;
+            faults.enter(previousPhase);
         }
     }
 
@@ -192,10 +208,12 @@ public final class Kernel implements AutoCloseable {
         checkAlive();
         String previous = currentProcess;
         currentProcess = "kextunload";
+        FaultPlan.Phase previousPhase = faults.enter(FaultPlan.Phase.STOP);
         try {
             kexts.unload(kext);
         } finally {
             currentProcess = previous;
+            faults.enter(previousPhase);
         }
     }
 
@@ -216,12 +234,12 @@ public final class Kernel implements AutoCloseable {
 
     /**
      * Decides what an unloaded kext left behind, under its leak policy: panic, fail, or XNU's
-     * silence. Called by the kext manager after a successful stop or a failed start.
+     * silence. Called by the kext manager (through {@link Host}) after a successful stop or a failed start.
      */
-    public void judgeUnload(LoadedKext kext, boolean startFailed) {
+    private void judgeUnload(LoadedKext kext, boolean startFailed) {
         reportLingeringOids(kext);
-        LeakReport report = new LeakReport(kext.bundleId(), snapshotOfKext(kext.loadTag()),
-                ledger.findingsOfKext(kext.loadTag()), heldPortRights(kext));
+        LeakReport report = suppressions.apply(new LeakReport(kext.bundleId(), snapshotOfKext(kext.loadTag()),
+                ledger.findingsOfKext(kext.loadTag()), heldPortRights(kext)));
         reports.put(kext.loadTag(), report);
         if (report.isClean()) {
             return;
@@ -229,7 +247,7 @@ public final class Kernel implements AutoCloseable {
         LeakPolicy policy = kext.options().leakPolicy() != null ? kext.options().leakPolicy() : config.leakPolicy();
         switch (policy) {
             case XNU -> { }
-            case FAIL -> throw new KextLeakError(report);
+            case FAIL -> throw KextVerdictError.of(report);
             case PANIC -> {
                 int site = report.hasLeaks() ? report.outstanding().groups().get(0).site().id()
                         : report.hasHeldRights() ? report.heldRights().get(0).site().id()
@@ -265,6 +283,19 @@ public final class Kernel implements AutoCloseable {
         }
         ipc.kextRights().forget(kext.loadTag());
         return out;
+    }
+
+    /**
+     * Accepts the leaks and findings these suppressions match: from now on each unload's report
+     * leaves them out of the verdict and counts them in {@link LeakReport#suppressed()}. Stable.
+     */
+    public void useSuppressions(Suppressions accepted) {
+        this.suppressions = java.util.Objects.requireNonNull(accepted, "accepted");
+    }
+
+    /** The suppressions unloads are judged with ({@link Suppressions#none()} unless set). Stable. */
+    public Suppressions suppressions() {
+        return suppressions;
     }
 
     /** The verdict of the last unload of this kext, or null if it has not unloaded. Stable. */
@@ -402,6 +433,7 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** The simulated CPUs (to pin a test's thread to one). */
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Cpus cpus() {
         return cpus;
     }
@@ -417,43 +449,53 @@ public final class Kernel implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------
     // Subsystems, for the harness's own modules
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Ledger ledger() {
         return ledger;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Panicker panicker() {
         return panicker;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public SparseMemory memory() {
         return memory;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Zalloc zalloc() {
         return zalloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Kalloc kalloc() {
         return kalloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public BsdMalloc malloc() {
         return malloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public OSMallocTags osmalloc() {
         return osmalloc;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public IOKitAllocators iokit() {
         return iokit;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public Memorystatus memorystatus() {
         return memorystatus;
     }
 
     /** Mach IPC: tasks, threads, ports and rights. */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public Ipc ipc() {
         return ipc;
     }
@@ -464,6 +506,7 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** Port names per live process, as mach_port_names sees them (Activity Monitor's "Ports"). Stable. */
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public PortCensus portCensus() {
         checkAlive();
         return ipc.census();
@@ -530,37 +573,49 @@ public final class Kernel implements AutoCloseable {
 
     private synchronized int sysctlSite() {
         if (sysctlSite < 0) {
-            sysctlSite = kernelSite("kalloc", "sysctl_root");
+            sysctlSite = kernelSite(Family.KALLOC, "kalloc", "sysctl_root");
         }
         return sysctlSite;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public VmMap kernelMap() {
         return kernelMap;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public VmMap kallocMap() {
         return kallocMap;
     }
 
+    @API(status = API.Status.INTERNAL, since = "0.1")
     public KextManager kexts() {
         return kexts;
     }
 
     /** Fault injection: fails the n-th allocation of a kext when armed. */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public FaultInjector faults() {
         return faults;
     }
 
+    /** {@code kern.osrelease} from the version string, such as {@code 19.6.0}; null if it has none. */
+    private String osrelease() {
+        Matcher m = OSRELEASE.matcher(config.kernelVersion());
+        return m.find() ? m.group(1) : null;
+    }
+
     /** Registers a call site of the kernel itself (load tag 0). */
-    public int kernelSite(String function, String where) {
-        return ledger.register(0, KERNEL_BUNDLE_ID, function, "xnu", where, null, -1);
+    @API(status = API.Status.INTERNAL, since = "0.1")
+    public int kernelSite(Family family, String function, String where) {
+        return ledger.register(0, KERNEL_BUNDLE_ID, function, family, "xnu", where, null, -1);
     }
 
     // ---------------------------------------------------------------------------------------------
     // Processes and jetsam
 
     /** Starts a simulated process holding kernel memory in proportion to its footprint. */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public void spawn(Memorystatus.Proc proc) {
         List<Long> held = new ArrayList<>();
         long elements = Math.max(1, proc.footprintBytes() >>> 22);
@@ -575,6 +630,7 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** Bytes of zone memory a live process holds (0 once it has been killed). */
+    @API(status = API.Status.EXPERIMENTAL, since = "0.1")
     public long processKernelBytes(int pid) {
         List<Long> held = procMemory.get(pid);
         return held == null ? 0 : (long) held.size() * kalloc.zoneFor(4096).elemSize();
@@ -621,6 +677,100 @@ public final class Kernel implements AutoCloseable {
     }
 
     /** What the panicker asks of the kernel to finish a panic. */
+    /** The kernel as its kext manager and the KPI see it: the subsystems, the unload verdict. */
+    private final class Host implements KextHost {
+        @Override
+        public void checkAlive() {
+            Kernel.this.checkAlive();
+        }
+
+        @Override
+        public KernelPanic panic() {
+            return Kernel.this.panic();
+        }
+
+        @Override
+        public long uptimeNanos() {
+            return uptimeNanos;
+        }
+
+        @Override
+        public String osrelease() {
+            return Kernel.this.osrelease();
+        }
+
+        @Override
+        public KextRow kernelRow(int refs) {
+            return new KextRow(0, refs, AddressSpace.KERNEL_TEXT_BASE_UNSLID + KERNEL_SLIDE, KERNEL_TEXT_SIZE,
+                    KERNEL_TEXT_SIZE, KERNEL_BUNDLE_ID, osrelease(), KERNEL_UUID, List.of());
+        }
+
+        @Override
+        public KernelLog log() {
+            return log;
+        }
+
+        @Override
+        public Panicker panicker() {
+            return panicker;
+        }
+
+        @Override
+        public Ledger ledger() {
+            return ledger;
+        }
+
+        @Override
+        public SparseMemory memory() {
+            return memory;
+        }
+
+        @Override
+        public Zalloc zalloc() {
+            return zalloc;
+        }
+
+        @Override
+        public Kalloc kalloc() {
+            return kalloc;
+        }
+
+        @Override
+        public BsdMalloc malloc() {
+            return malloc;
+        }
+
+        @Override
+        public OSMallocTags osmalloc() {
+            return osmalloc;
+        }
+
+        @Override
+        public IOKitAllocators iokit() {
+            return iokit;
+        }
+
+        @Override
+        public Ipc ipc() {
+            return ipc;
+        }
+
+        @Override
+        public SysctlTree sysctl() {
+            return sysctl;
+        }
+
+        @Override
+        public FaultInjector faults() {
+            return faults;
+        }
+
+        @Override
+        public void judgeUnload(LoadedKext kext, boolean startFailed) {
+            Kernel.this.judgeUnload(kext, startFailed);
+        }
+    }
+
     private final class PanicContext implements Panicker.Context {
         @Override
         public String renderLog(PanicEvent event) {

@@ -10,6 +10,7 @@ import java.util.Objects;
  *
  * <p>Stability: stable.
  */
+@org.apiguardian.api.API(status = org.apiguardian.api.API.Status.STABLE, since = "0.1")
 public final class KernelConfig {
     private static final KernelConfig DEFAULTS = new KernelConfig(32L << 30, 0, 95, LeakPolicy.PANIC, true, 0L,
             "19H2", "Darwin Kernel Version 19.6.0: Sun Jul  5 00:43:10 PDT 2020; root:xnu-6153.141.1~9/RELEASE_X86_64",

@@ -1,11 +1,13 @@
 package dev.kextharness.kernel;
 
+import dev.kextharness.kernel.kext.KextFindingError;
 import dev.kextharness.kernel.kext.KextLeakError;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadOptions;
 import dev.kextharness.kernel.kext.LoadedKext;
 import dev.kextharness.kernel.kext.fixtures.CrossFreeKext;
 import dev.kextharness.kernel.kext.fixtures.MemleakKext;
+import dev.kextharness.kernel.ledger.CallSite;
 import dev.kextharness.kernel.ledger.Finding;
 import dev.kextharness.kernel.ledger.LeakReport;
 import dev.kextharness.kernel.panic.KernelPanic;
@@ -108,9 +110,10 @@ class LeakVerdictTest {
         LoadedKext kext = kernel.kextload(CrossFreeKext.class);
 
         assertThatThrownBy(() -> kernel.kextunload(kext))
-                .isInstanceOfSatisfying(KextLeakError.class, e -> {
+                .isInstanceOfSatisfying(KextFindingError.class, e -> {
                     LeakReport report = e.report();
                     assertThat(report.hasLeaks()).isFalse();
+                    assertThat(e.sites()).extracting(CallSite::function).contains("kfree", "IOMalloc");
                     assertThat(report.findings()).extracting(Finding::kind)
                             .containsExactly(Finding.Kind.CROSS_FAMILY_FREE, Finding.Kind.SIZE_MISMATCH);
                     assertThat(report.findings().get(0).message())

@@ -3,7 +3,9 @@ package dev.kextharness.kernel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kextharness.kernel.kext.KpiContract;
 import dev.kextharness.kernel.ledger.CallSite;
+import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kernel.panic.KernelPanic;
 import dev.kextharness.kernel.zalloc.Zone;
 import java.util.HashMap;
@@ -49,8 +51,10 @@ public final class TestKernel {
 
     /** A new, distinct call site of {@code function}. */
     public int newSite(String function) {
-        return kernel.ledger().register(LOAD_TAG, BUNDLE_ID, function, "com.example.Test", "method", "Test.java",
-                nextLine++);
+        Family family = KpiContract.catalina().functions().stream().filter(f -> f.name().equals(function))
+                .findFirst().map(f -> Family.of(f.family())).orElse(Family.NONE);
+        return kernel.ledger().register(LOAD_TAG, BUNDLE_ID, function, family, "com.example.Test", "method",
+                "Test.java", nextLine++);
     }
 
     public CallSite callSite(int id) {

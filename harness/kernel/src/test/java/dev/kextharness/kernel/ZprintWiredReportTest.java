@@ -42,8 +42,8 @@ class ZprintWiredReportTest {
         String out = kernel.zprint(ZprintOptions.defaults().withNameFilter("wired-leak"));
 
         assertThat(out).isEqualTo(WIRED_HEADER
-                + "com.example.wired-leak                                            1           0                           64K\n"
-                + "com.example.wired-leak[kalloc.1024]                               1           0                            2K\n"
+                + "com.example.wired-leak                                            9           0                           64K\n"
+                + "com.example.wired-leak[kalloc.1024]                               9           0                            2K\n"
                 + "zone tags                                                                                              2 of 0\n"
                 + totalLine(64 * 1024, wiredTotal(kernel)));
     }
@@ -58,8 +58,8 @@ class ZprintWiredReportTest {
         String out = kernel.zprint(ZprintOptions.defaults());
 
         assertThat(out).endsWith(""
-                + "com.example.wired-leak                                            1           0                           64K\n"
-                + "com.example.wired-leak[kalloc.1024]                               1           0                            2K\n"
+                + "com.example.wired-leak                                            9           0                           64K\n"
+                + "com.example.wired-leak[kalloc.1024]                               9           0                            2K\n"
                 + String.format(Locale.ROOT, "zones%-62s%12s %11s %6s %9dK\n", "", "", "", "", zones / 1024)
                 + String.format(Locale.ROOT, "zone tags%100s\n", "2 of " + inUse)
                 + totalLine(zones + 64 * 1024, wiredTotal(kernel)));
@@ -75,8 +75,8 @@ class ZprintWiredReportTest {
 
         assertThat(kext[0].isLoaded()).isFalse();
         assertThat(out).isEqualTo(WIRED_HEADER
-                + "(unloaded kmod)                                                   1           0                           64K\n"
-                + "(unloaded kmod)[kalloc.1024]                                      1           0                            2K\n"
+                + "(unloaded kmod)                                                   9           0                           64K\n"
+                + "(unloaded kmod)[kalloc.1024]                                      9           0                            2K\n"
                 + "zone tags                                                                                              2 of 0\n"
                 + totalLine(64 * 1024, wiredTotal(kernel)))
                 .doesNotContain("wired-leak");

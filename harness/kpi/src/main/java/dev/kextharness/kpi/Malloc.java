@@ -1,5 +1,7 @@
 package dev.kextharness.kpi;
 
+import static dev.kextharness.kpi.KpiLibrary.BSD;
+
 /**
  * {@code <sys/malloc.h>}: the BSD allocator as XNU exports it to kexts ({@code BSDKernel.exports}).
  * {@code _REALLOC} is deliberately absent: XNU does not export it, so a kext that wants it writes
@@ -32,21 +34,25 @@ public final class Malloc {
     public static final int M_KAUTH = 100;
 
     /** {@code void *_MALLOC(size_t size, int type, int flags)}. */
+    @Kpi(library = BSD, family = AllocatorFamily.MALLOC, failable = true)
     public static long _MALLOC(long size, int type, int flags) {
         throw Unlinked.call("_MALLOC");
     }
 
     /** {@code void _FREE(void *addr, int type)}: the size comes from the address. */
+    @Kpi(library = BSD, family = AllocatorFamily.MALLOC)
     public static void _FREE(long addr, int type) {
         throw Unlinked.call("_FREE");
     }
 
     /** {@code void *_MALLOC_ZONE(size_t size, int type, int flags)}. */
+    @Kpi(library = BSD, family = AllocatorFamily.MALLOC_ZONE, failable = true)
     public static long _MALLOC_ZONE(long size, int type, int flags) {
         throw Unlinked.call("_MALLOC_ZONE");
     }
 
     /** {@code void _FREE_ZONE(void *elem, size_t size, int type)}. */
+    @Kpi(library = BSD, family = AllocatorFamily.MALLOC_ZONE)
     public static void _FREE_ZONE(long elem, long size, int type) {
         throw Unlinked.call("_FREE_ZONE");
     }

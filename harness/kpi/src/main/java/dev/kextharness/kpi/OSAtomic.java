@@ -1,5 +1,7 @@
 package dev.kextharness.kpi;
 
+import static dev.kextharness.kpi.KpiLibrary.LIBKERN;
+
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -27,36 +29,43 @@ public final class OSAtomic {
     }
 
     /** {@code SInt64 OSIncrementAtomic64(volatile SInt64 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN, symbol = "_OSAddAtomic64", bound = false)
     public static long OSIncrementAtomic64(AtomicLong address) {
         return address.getAndIncrement();
     }
 
     /** {@code SInt64 OSDecrementAtomic64(volatile SInt64 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN, symbol = "_OSAddAtomic64", bound = false)
     public static long OSDecrementAtomic64(AtomicLong address) {
         return address.getAndDecrement();
     }
 
     /** {@code SInt64 OSAddAtomic64(SInt64 amount, volatile SInt64 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN, bound = false)
     public static long OSAddAtomic64(long amount, AtomicLong address) {
         return address.getAndAdd(amount);
     }
 
     /** {@code SInt32 OSIncrementAtomic(volatile SInt32 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN, bound = false)
     public static int OSIncrementAtomic(AtomicInteger address) {
         return address.getAndIncrement();
     }
 
     /** {@code SInt32 OSDecrementAtomic(volatile SInt32 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN, bound = false)
     public static int OSDecrementAtomic(AtomicInteger address) {
         return address.getAndDecrement();
     }
 
     /** {@code SInt32 OSAddAtomic(SInt32 amount, volatile SInt32 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN, bound = false)
     public static int OSAddAtomic(int amount, AtomicInteger address) {
         return address.getAndAdd(amount);
     }
 
     /** {@code Boolean OSCompareAndSwap64(UInt64 old, UInt64 new, volatile UInt64 *address)}. */
+    @Kpi(library = LIBKERN, bound = false)
     public static boolean OSCompareAndSwap64(long oldValue, long newValue, AtomicLong address) {
         return address.compareAndSet(oldValue, newValue);
     }
@@ -64,16 +73,19 @@ public final class OSAtomic {
     // The same functions on a counter in kernel memory: XNU's signatures, the pointer a kernel address.
 
     /** {@code SInt64 OSIncrementAtomic64(volatile SInt64 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN, symbol = "_OSAddAtomic64")
     public static long OSIncrementAtomic64(long address) {
         throw Unlinked.call("OSIncrementAtomic64");
     }
 
     /** {@code SInt64 OSDecrementAtomic64(volatile SInt64 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN, symbol = "_OSAddAtomic64")
     public static long OSDecrementAtomic64(long address) {
         throw Unlinked.call("OSDecrementAtomic64");
     }
 
     /** {@code SInt64 OSAddAtomic64(SInt64 amount, volatile SInt64 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN)
     public static long OSAddAtomic64(long amount, long address) {
         throw Unlinked.call("OSAddAtomic64");
     }
@@ -82,21 +94,25 @@ public final class OSAtomic {
      * {@code Boolean OSCompareAndSwap64(UInt64 oldValue, UInt64 newValue, volatile UInt64 *address)}:
      * stores {@code newValue} if the word at {@code address} is {@code oldValue}; true if it did.
      */
+    @Kpi(library = LIBKERN)
     public static boolean OSCompareAndSwap64(long oldValue, long newValue, long address) {
         throw Unlinked.call("OSCompareAndSwap64");
     }
 
     /** {@code SInt32 OSIncrementAtomic(volatile SInt32 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN)
     public static int OSIncrementAtomic(long address) {
         throw Unlinked.call("OSIncrementAtomic");
     }
 
     /** {@code SInt32 OSDecrementAtomic(volatile SInt32 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN)
     public static int OSDecrementAtomic(long address) {
         throw Unlinked.call("OSDecrementAtomic");
     }
 
     /** {@code SInt32 OSAddAtomic(SInt32 amount, volatile SInt32 *address)}: returns the old value. */
+    @Kpi(library = LIBKERN)
     public static int OSAddAtomic(int amount, long address) {
         throw Unlinked.call("OSAddAtomic");
     }
@@ -105,6 +121,7 @@ public final class OSAtomic {
      * {@code Boolean OSCompareAndSwap(UInt32 oldValue, UInt32 newValue, volatile UInt32 *address)}:
      * the 32-bit values as their bit patterns; true if the swap happened.
      */
+    @Kpi(library = LIBKERN)
     public static boolean OSCompareAndSwap(int oldValue, int newValue, long address) {
         throw Unlinked.call("OSCompareAndSwap");
     }

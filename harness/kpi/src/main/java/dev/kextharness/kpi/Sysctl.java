@@ -1,5 +1,8 @@
 package dev.kextharness.kpi;
 
+import static dev.kextharness.kpi.KpiLibrary.BSD;
+import static dev.kextharness.kpi.KpiLibrary.NONE;
+
 /**
  * {@code <sys/sysctl.h>}: declaring, registering and serving sysctl OIDs from a kext. The
  * {@code SYSCTL_*} macros, which in C define a static {@code struct sysctl_oid}, are functions here
@@ -64,49 +67,58 @@ public final class Sysctl {
     public static final SysctlOidList _kern = SysctlOidList.root("kern");
 
     /** {@code SYSCTL_NODE(parent, nbr, name, access, handler, descr)}: an interior node (fmt "N"). */
+    @Kpi(library = NONE)
     public static SysctlOid SYSCTL_NODE(SysctlOidList parent, int nbr, String name, int access,
                                         SysctlHandler handler, String descr) {
         throw Unlinked.call("SYSCTL_NODE");
     }
 
     /** {@code SYSCTL_PROC(parent, nbr, name, access, ptr, arg, handler, fmt, descr)}. */
+    @Kpi(library = NONE)
     public static SysctlOid SYSCTL_PROC(SysctlOidList parent, int nbr, String name, int access, long ptr, int arg,
                                         SysctlHandler handler, String fmt, String descr) {
         throw Unlinked.call("SYSCTL_PROC");
     }
 
     /** {@code SYSCTL_INT(parent, nbr, name, access, ptr, val, descr)}: an int at kernel address {@code ptr} (or {@code val} if 0). */
+    @Kpi(library = NONE)
     public static SysctlOid SYSCTL_INT(SysctlOidList parent, int nbr, String name, int access, long ptr, int val,
                                        String descr) {
         throw Unlinked.call("SYSCTL_INT");
     }
 
     /** {@code void sysctl_register_oid(struct sysctl_oid *oidp)}. */
+    @Kpi(library = BSD)
     public static void sysctl_register_oid(SysctlOid oidp) {
         throw Unlinked.call("sysctl_register_oid");
     }
 
     /** {@code void sysctl_unregister_oid(struct sysctl_oid *oidp)}. */
+    @Kpi(library = BSD)
     public static void sysctl_unregister_oid(SysctlOid oidp) {
         throw Unlinked.call("sysctl_unregister_oid");
     }
 
     /** {@code SYSCTL_OUT(req, p, l)}: copies {@code l} bytes at kernel address {@code p} out; 0 or an errno. */
+    @Kpi(library = NONE)
     public static int SYSCTL_OUT(SysctlReq req, long p, long l) {
         throw Unlinked.call("SYSCTL_OUT");
     }
 
     /** {@code SYSCTL_IN(req, p, l)}: copies {@code l} bytes of the new value in to kernel address {@code p}. */
+    @Kpi(library = NONE)
     public static int SYSCTL_IN(SysctlReq req, long p, long l) {
         throw Unlinked.call("SYSCTL_IN");
     }
 
     /** {@code int sysctl_handle_int(oidp, arg1, arg2, req)}: the int at {@code arg1}, or {@code arg2} if arg1 is 0. */
+    @Kpi(library = BSD)
     public static int sysctl_handle_int(SysctlOid oidp, long arg1, int arg2, SysctlReq req) {
         throw Unlinked.call("sysctl_handle_int");
     }
 
     /** {@code int sysctl_handle_opaque(oidp, arg1, arg2, req)}: {@code arg2} bytes at {@code arg1}. */
+    @Kpi(library = BSD)
     public static int sysctl_handle_opaque(SysctlOid oidp, long arg1, int arg2, SysctlReq req) {
         throw Unlinked.call("sysctl_handle_opaque");
     }

@@ -11,6 +11,11 @@
  * printf("kext-memleak: byte allocated %#llx %#x\n", p, Mem.load8(p));
  * }</pre>
  *
+ * <p>Each function carries its one declaration, {@link dev.kextharness.kpi.Kpi}: the Catalina KPI
+ * library that exports it ({@link dev.kextharness.kpi.KpiLibrary}), its allocator family, whether
+ * fault injection may fail it. A kext links only what the libraries its
+ * {@link dev.kextharness.kpi.KextBundle#libraries()} names export.
+ *
  * <p>The facade holds no state. Every function that needs a kernel is bound to one when kextload
  * links the kext; called from anywhere else it throws {@link java.lang.IllegalStateException}.
  */

@@ -10,7 +10,7 @@ import static dev.kextharness.kpi.Kalloc.kfree;
 import static dev.kextharness.kpi.Systm.printf;
 
 /** The slowleak kext with the fix of the Supplemental Update: each request frees its record when it completes. */
-@KextBundle(id = "dev.kextharness.samples.slowleak", version = "1.1")
+@KextBundle(id = "dev.kextharness.samples.slowleak", version = "1.1", libraries = {KextBundle.KPI_LIBKERN, KextBundle.KPI_UNSUPPORTED})
 public class BalancedSlowLeakKext implements Kext, RequestService {
     private static long recordSize = SlowLeakKext.RECORD_SIZE;
     private static long handled;

@@ -17,7 +17,7 @@ import static dev.kextharness.kpi.Systm.printf;
  * command's {@code --zone} passes the bucket size). The record is counted, never written: unwritten
  * simulated memory costs nothing, which is what lets a soak hold 137 million of them.
  */
-@KextBundle(id = "dev.kextharness.samples.slowleak", version = "1.0")
+@KextBundle(id = "dev.kextharness.samples.slowleak", version = "1.0", libraries = {KextBundle.KPI_LIBKERN, KextBundle.KPI_UNSUPPORTED})
 public class SlowLeakKext implements Kext, RequestService {
     /** A request record: queue links, request id, flags and a timestamp. */
     static final long RECORD_SIZE = 40;

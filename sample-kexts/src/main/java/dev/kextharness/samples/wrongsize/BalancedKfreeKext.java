@@ -10,7 +10,7 @@ import static dev.kextharness.kpi.Kalloc.kfree;
 import static dev.kextharness.kpi.Systm.printf;
 
 /** The request kext balanced: kalloc and kfree take the size from one place, the current sizeof. */
-@KextBundle(id = "dev.kextharness.samples.wrongsize", version = "1.1")
+@KextBundle(id = "dev.kextharness.samples.wrongsize", version = "1.1", libraries = {KextBundle.KPI_LIBKERN, KextBundle.KPI_UNSUPPORTED})
 public class BalancedKfreeKext implements Kext {
     /** {@code sizeof(struct request)}, the only size there is. */
     static final int SIZEOF_REQUEST = 88;

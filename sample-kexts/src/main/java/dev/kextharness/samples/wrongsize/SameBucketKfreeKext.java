@@ -14,7 +14,7 @@ import static dev.kextharness.kpi.Systm.printf;
  * bytes, both sizes pick kalloc.80, so XNU frees the element silently. The bug is there all the
  * same (one more field and it panics, as {@link WrongZoneKfreeKext} does); the harness reports it.
  */
-@KextBundle(id = "dev.kextharness.samples.wrongsize.samebucket", version = "1.0")
+@KextBundle(id = "dev.kextharness.samples.wrongsize.samebucket", version = "1.0", libraries = {KextBundle.KPI_LIBKERN, KextBundle.KPI_UNSUPPORTED})
 public class SameBucketKfreeKext implements Kext {
     /** {@code sizeof(struct request)} before it grew: what the free path was written with. */
     static final int SIZEOF_REQUEST_V1 = 72;

@@ -14,7 +14,7 @@ import static dev.kextharness.kpi.Systm.printf;
  * size (kalloc.96), but stop still frees with the old one, which picks kalloc.80. The size, not the
  * address, chooses the zone, so XNU catches the element being freed to the wrong zone and panics.
  */
-@KextBundle(id = "dev.kextharness.samples.wrongsize", version = "1.0")
+@KextBundle(id = "dev.kextharness.samples.wrongsize", version = "1.0", libraries = {KextBundle.KPI_LIBKERN, KextBundle.KPI_UNSUPPORTED})
 public class WrongZoneKfreeKext implements Kext {
     /** {@code sizeof(struct request)} before it grew: what the free path was written with. */
     static final int SIZEOF_REQUEST_V1 = 72;

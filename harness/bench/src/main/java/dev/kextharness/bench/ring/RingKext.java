@@ -13,7 +13,7 @@ import dev.kextharness.kpi.KmodInfo;
  * that it cycles with {@code kfree} and {@code kalloc}, each call linked at load like any kext's.
  * Its stop frees whatever the ring holds, so the kext unloads clean.
  */
-@KextBundle(id = "dev.kextharness.bench.ring", version = "1.0")
+@KextBundle(id = "dev.kextharness.bench.ring", version = "1.0", libraries = {KextBundle.KPI_UNSUPPORTED})
 public class RingKext implements Kext, KallocRing {
     private int[] sizes = new int[0];
     private long[] ring = new long[0];

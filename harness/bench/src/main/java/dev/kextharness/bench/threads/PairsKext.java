@@ -10,7 +10,7 @@ import dev.kextharness.kpi.KextBundle;
 import dev.kextharness.kpi.KmodInfo;
 
 /** A kext whose service keeps its blocks in the caller's frame: any number of threads may call it at once. */
-@KextBundle(id = "dev.kextharness.bench.pairs")
+@KextBundle(id = "dev.kextharness.bench.pairs", libraries = {KextBundle.KPI_LIBKERN, KextBundle.KPI_UNSUPPORTED})
 public class PairsKext implements Kext, Pairs {
     /** Blocks each call keeps live. */
     public static final int LIVE = 64;

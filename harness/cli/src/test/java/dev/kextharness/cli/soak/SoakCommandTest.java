@@ -191,7 +191,7 @@ class SoakCommandTest {
                 + "public interface Requests { void handle(int requests); }\n");
         Files.writeString(src.resolve("LeakyKext.java"), "package com.example.soak;\n"
                 + "import dev.kextharness.kpi.*;\n"
-                + "@KextBundle(id = \"com.example.soak.leaky\")\n"
+                + "@KextBundle(id = \"com.example.soak.leaky\", libraries = {KextBundle.KPI_UNSUPPORTED})\n"
                 + "public class LeakyKext implements Kext, Requests {\n"
                 + "  public int start(KmodInfo ki, long data) { return 0; }\n"
                 + "  public int stop(KmodInfo ki, long data) { return 0; }\n"

@@ -10,9 +10,10 @@ import java.util.List;
 
 /**
  * Fault injection for one kernel, modelled on Linux's {@code fail-nth}: while a {@link FaultPlan}
- * is armed, every allocating KPI entry point ({@code _MALLOC}, {@code _MALLOC_ZONE}, {@code kalloc},
- * {@code kalloc_noblock}, the {@code OSMalloc} calls and {@code OSMalloc_Tagalloc}, the
- * {@code IOMalloc} family) asks {@link #shouldFail} before it allocates; the n-th allocation the
+ * is armed, every KPI function its declaration says can fail ({@code @Kpi(failable = true)}: the
+ * allocators {@code _MALLOC}, {@code _MALLOC_ZONE}, {@code kalloc}, the {@code OSMalloc} calls and
+ * {@code OSMalloc_Tagalloc}, the {@code IOMalloc} family) asks {@link #shouldFail} before it
+ * allocates, through the guard the linker puts in front of each such call site; the n-th allocation the
  * plan selects then returns NULL (0) without allocating, once, and the kernel log says so. Every
  * selected allocation is counted with its call site, so a test can ask how many allocation points
  * a run went through and fail each in turn.
@@ -37,6 +38,7 @@ public final class FaultInjector {
     private int[] points = new int[16];
     private int count;
     private int injectedSite = -1;
+    private volatile FaultPlan.Phase phase = FaultPlan.Phase.RUNNING;
 
     public FaultInjector(Ledger ledger, KernelLog log) {
         this.ledger = ledger;
@@ -53,6 +55,16 @@ public final class FaultInjector {
     /** Stops counting; what was counted stays readable. */
     public synchronized void disarm() {
         this.plan = null;
+    }
+
+    /**
+     * The kernel enters a phase of a kext's life ({@link FaultPlan.Phase#START} in kextload,
+     * {@link FaultPlan.Phase#STOP} in kextunload); returns the phase it leaves, to restore after.
+     */
+    public FaultPlan.Phase enter(FaultPlan.Phase next) {
+        FaultPlan.Phase left = phase;
+        phase = next;
+        return left;
     }
 
     /** The plan armed now, or null. */
@@ -78,7 +90,7 @@ public final class FaultInjector {
             return false;
         }
         CallSite callSite = ledger.site(site);
-        if (!plan.selects(callSite)) {
+        if (!plan.selects(callSite, phase)) {
             return false;
         }
         if (count == points.length) {

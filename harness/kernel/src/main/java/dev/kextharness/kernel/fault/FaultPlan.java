@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.fault;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.ledger.CallSite;
 import dev.kextharness.kernel.ledger.Family;
 
@@ -8,26 +9,49 @@ import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * Which allocation to fail, after Linux's {@code fail-nth}: the n-th allocation a kext makes,
  * counted from 1 over the allocations this plan selects (of some kexts, of some allocator
  * families), fails once; n = 0 fails none and only counts. Immutable: each {@code with...}
  * returns a new plan.
- *
- * <p>Stability: experimental.
  */
+@API(status = API.Status.EXPERIMENTAL, since = "0.1")
 public final class FaultPlan {
-    private static final FaultPlan COUNT_ONLY = new FaultPlan(0, Set.of(), Set.of());
+    /**
+     * Where in a kext's life an allocation is made: in {@code kextload} (its initialisers, constructor
+     * and start routine), in {@code kextunload} (its stop routine), or in between, while the test or
+     * a process calls into it. A plan counts only the allocations of its phase.
+     */
+    public enum Phase {
+        /** Every allocation, whenever it is made. */
+        ANY,
+        /** Allocations made while a kext loads and starts. */
+        START,
+        /** Allocations made while no kext is loading or unloading: the kexts' services at work. */
+        RUNNING,
+        /** Allocations made while a kext stops and unloads. */
+        STOP
+    }
+
+    private static final FaultPlan COUNT_ONLY = new FaultPlan(0, Set.of(), Set.of(), Phase.ANY, null, null);
 
     private final long nth;
     private final Set<String> kexts;
     private final Set<Family> families;
+    private final Phase phase;
+    private final Predicate<CallSite> sites;
+    private final String sitesDescription;
 
-    private FaultPlan(long nth, Set<String> kexts, Set<Family> families) {
+    private FaultPlan(long nth, Set<String> kexts, Set<Family> families, Phase phase, Predicate<CallSite> sites,
+                      String sitesDescription) {
         this.nth = nth;
         this.kexts = kexts;
         this.families = families;
+        this.phase = phase;
+        this.sites = sites;
+        this.sitesDescription = sitesDescription;
     }
 
     /** Fails the n-th selected allocation (n counts from 1), as writing n to Linux's fail-nth does. */
@@ -45,12 +69,12 @@ public final class FaultPlan {
         if (n < 0) {
             throw new IllegalArgumentException("fail-nth counts allocations from 1 (0 = count only), not " + n);
         }
-        return new FaultPlan(n, kexts, families);
+        return new FaultPlan(n, kexts, families, phase, sites, sitesDescription);
     }
 
     /** Only allocations made by these kexts (bundle identifiers) count; none given = every kext's. */
     public FaultPlan withKexts(Collection<String> bundleIds) {
-        return new FaultPlan(nth, Set.copyOf(new TreeSet<>(bundleIds)), families);
+        return new FaultPlan(nth, Set.copyOf(new TreeSet<>(bundleIds)), families, phase, sites, sitesDescription);
     }
 
     /** Only allocations of these families count; none given = every allocator a kext can call. */
@@ -61,7 +85,27 @@ public final class FaultPlan {
                         + "among " + allocatorFamilies());
             }
         }
-        return new FaultPlan(nth, kexts, selected.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(selected)));
+        return new FaultPlan(nth, kexts, selected.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(selected)), phase,
+                sites, sitesDescription);
+    }
+
+    /** Only allocations made in this phase count. */
+    public FaultPlan withPhase(Phase selected) {
+        return new FaultPlan(nth, kexts, families, Objects.requireNonNull(selected, "phase"), sites, sitesDescription);
+    }
+
+    /**
+     * Only allocations at call sites this predicate accepts count; {@code description} says which
+     * ({@code at MyKext.start}) in {@link #describe()}.
+     */
+    public FaultPlan withSites(Predicate<CallSite> accepted, String description) {
+        return new FaultPlan(nth, kexts, families, phase, Objects.requireNonNull(accepted, "accepted"),
+                Objects.requireNonNull(description, "description"));
+    }
+
+    /** The phase whose allocations count. */
+    public Phase phase() {
+        return phase;
     }
 
     /** Which allocation fails, counting from 1; 0 when the plan only counts. */
@@ -83,7 +127,13 @@ public final class FaultPlan {
     public boolean selects(CallSite site) {
         return site.loadTag() != 0
                 && (kexts.isEmpty() || kexts.contains(site.bundleId()))
-                && (families.isEmpty() || families.contains(site.family()));
+                && (families.isEmpty() || families.contains(site.family()))
+                && (sites == null || sites.test(site));
+    }
+
+    /** Whether an allocation made at this call site, in this phase, counts. */
+    public boolean selects(CallSite site, Phase now) {
+        return (phase == Phase.ANY || phase == now) && selects(site);
     }
 
     /** Reads like {@code fail-nth 3 of _MALLOC, kalloc in com.example.kext}. */
@@ -94,8 +144,14 @@ public final class FaultPlan {
             families.stream().map(Family::allocator).sorted().forEach(f -> sb.append(f).append(", "));
             sb.setLength(sb.length() - 2);
         }
+        if (sitesDescription != null) {
+            sb.append(' ').append(sitesDescription);
+        }
         if (!kexts.isEmpty()) {
             sb.append(" in ").append(String.join(", ", new TreeSet<>(kexts)));
+        }
+        if (phase != Phase.ANY) {
+            sb.append(" during ").append(phase.name().toLowerCase(java.util.Locale.ROOT));
         }
         return sb.toString();
     }
@@ -113,12 +169,13 @@ public final class FaultPlan {
     @Override
     public boolean equals(Object o) {
         return o instanceof FaultPlan other && nth == other.nth && kexts.equals(other.kexts)
-                && families.equals(other.families);
+                && families.equals(other.families) && phase == other.phase && Objects.equals(sites, other.sites)
+                && Objects.equals(sitesDescription, other.sitesDescription);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(nth, kexts, families);
+        return Objects.hash(nth, kexts, families, phase, sitesDescription);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.kext;
 
+import dev.kextharness.kpi.KextBundle;
 import net.bytebuddy.jar.asm.AnnotationVisitor;
 import net.bytebuddy.jar.asm.ClassVisitor;
 import net.bytebuddy.jar.asm.ConstantDynamic;
@@ -47,8 +48,8 @@ final class ClassInfo {
                      String where) {
     }
 
-    /** The {@code @KextBundle} values. */
-    record Bundle(String id, String version, List<String> dependencies) {
+    /** The {@code @KextBundle} values; {@code libraries} as written (the default four if none). */
+    record Bundle(String id, String version, List<String> dependencies, List<String> libraries) {
     }
 
     String name;
@@ -99,8 +100,19 @@ final class ClassInfo {
         return binaryName() + "." + method + "(" + file + ")";
     }
 
-    static boolean isRoutedKpi(String owner, String descriptor) {
-        return KextLinker.isRouted(owner, descriptor);
+    /** The libraries a {@code @KextBundle} that names none links against (its default, read from the annotation). */
+    private static final List<String> DEFAULT_LIBRARIES = defaultLibraries();
+
+    private static List<String> defaultLibraries() {
+        try {
+            return List.of((String[]) KextBundle.class.getMethod("libraries").getDefaultValue());
+        } catch (NoSuchMethodException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    static boolean isRoutedKpi(String owner, String name, String descriptor) {
+        return KpiContract.catalina().isBound(owner, name, descriptor);
     }
 
     private void type(Type type, boolean resolved, String where) {
@@ -260,6 +272,7 @@ final class ClassInfo {
         private String id;
         private String version = "1.0";
         private final List<String> dependencies = new ArrayList<>();
+        private List<String> libraries;
 
         BundleReader() {
             super(OpenedClassReader.ASM_API);
@@ -276,20 +289,26 @@ final class ClassInfo {
 
         @Override
         public AnnotationVisitor visitArray(String name) {
-            if (!"dependencies".equals(name)) {
+            List<String> values;
+            if ("dependencies".equals(name)) {
+                values = dependencies;
+            } else if ("libraries".equals(name)) {
+                values = libraries = new ArrayList<>();
+            } else {
                 return null;
             }
             return new AnnotationVisitor(OpenedClassReader.ASM_API) {
                 @Override
                 public void visit(String ignored, Object value) {
-                    dependencies.add((String) value);
+                    values.add((String) value);
                 }
             };
         }
 
         @Override
         public void visitEnd() {
-            bundle = new Bundle(id, version, List.copyOf(dependencies));
+            List<String> named = libraries != null ? libraries : DEFAULT_LIBRARIES;
+            bundle = new Bundle(id, version, List.copyOf(dependencies), List.copyOf(named));
         }
     }
 
@@ -325,7 +344,7 @@ final class ClassInfo {
         @Override
         public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
             boolean isStatic = opcode == Opcodes.INVOKESTATIC;
-            if (isStatic && isRoutedKpi(owner, descriptor)) {
+            if (isStatic && isRoutedKpi(owner, name, descriptor)) {
                 callsRoutedKpi = true;
             }
             member(Kind.METHOD, owner, name, descriptor, isStatic, where());

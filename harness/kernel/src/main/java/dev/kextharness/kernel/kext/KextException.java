@@ -8,6 +8,7 @@ import java.util.List;
  *
  * <p>Stability: stable.
  */
+@org.apiguardian.api.API(status = org.apiguardian.api.API.Status.STABLE, since = "0.1")
 public abstract class KextException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

@@ -1,22 +1,18 @@
 package dev.kextharness.kernel.kext;
 
+import org.apiguardian.api.API;
 import dev.kextharness.kernel.ledger.LeakReport;
 
 /**
- * A kext unloaded with allocations outstanding (or broke a pairing rule) under
- * {@link LeakPolicy#FAIL}: the test fails with the leak report as its message.
+ * A kext unloaded with allocations (or port rights) outstanding under {@link LeakPolicy#FAIL}:
+ * the test fails with the leak report as its message. Findings the report also holds are listed
+ * in it; a kext with findings alone fails with {@link KextFindingError} instead.
  */
-public final class KextLeakError extends AssertionError {
+@API(status = API.Status.STABLE, since = "0.1")
+public final class KextLeakError extends KextVerdictError {
     private static final long serialVersionUID = 1L;
 
-    private final transient LeakReport report;
-
     public KextLeakError(LeakReport report) {
-        super(report.render());
-        this.report = report;
-    }
-
-    public LeakReport report() {
-        return report;
+        super(report);
     }
 }

@@ -1,7 +1,7 @@
 package dev.kextharness.kernel.kext;
 
-import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.kext.KextLinkException.Unresolved;
+import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kpi.Kext;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.asm.AsmVisitorWrapper;
@@ -41,10 +41,11 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * kextload's link step. It finds a kext's classes, checks every symbol they use against what the
  * kernel exports ({@link LinkChecker}), and rewrites them with Byte Buddy: each
- * {@code INVOKESTATIC} of a routed KPI class becomes an {@code INVOKEDYNAMIC} of the same name and
- * descriptor whose bootstrap ({@link #bootstrap}) binds the call, once, to the kernel that loaded
- * the kext and to a ledger call site (class, method, file, line). After that first call a KPI
- * call is a direct call into {@link KextKpi}: no thread-locals, no stack walking.
+ * {@code INVOKESTATIC} of a bound KPI function ({@link KpiContract}) becomes an {@code INVOKEDYNAMIC}
+ * of the same name and descriptor whose bootstrap ({@link #bootstrap}) binds the call, once, to the
+ * kernel that loaded the kext and to a ledger call site (class, method, file, line). After that
+ * first call a KPI call is a direct call into the header's {@link KextKpi}: no thread-locals, no
+ * stack walking, no lookup.
  *
  * <p>Linked bytes do not depend on the kernel (sites are registered per kernel by the bootstrap),
  * so they are cached per kext class and shared by every load.
@@ -54,32 +55,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class KextLinker {
 
-    /**
-     * The facade classes whose static calls need a kernel. OSAtomic is routed only in its forms
-     * on a kernel address (see {@link #isRouted}); its AtomicLong forms are pure and stay as they are.
-     */
-    static final Set<String> ROUTED = Set.of("dev/kextharness/kpi/Malloc", "dev/kextharness/kpi/OSMalloc",
-            "dev/kextharness/kpi/IOLib", "dev/kextharness/kpi/Kalloc", "dev/kextharness/kpi/Systm",
-            "dev/kextharness/kpi/Libkern", "dev/kextharness/kpi/Mem",
-            "dev/kextharness/kpi/MachPort", "dev/kextharness/kpi/Proc", "dev/kextharness/kpi/IpcPrivate",
-            "dev/kextharness/kpi/Sysctl");
-
-    private static final String OS_ATOMIC = "dev/kextharness/kpi/OSAtomic";
-
-    /** True if a static call of {@code owner.name descriptor} is linked to the kernel. */
-    static boolean isRouted(String owner, String descriptor) {
-        if (owner.equals(OS_ATOMIC)) {
-            return !descriptor.contains("Ljava/util/concurrent/atomic/");
-        }
-        return ROUTED.contains(owner);
-    }
-
     private static final Handle BOOTSTRAP = new Handle(Opcodes.H_INVOKESTATIC,
             KextSource.internalName(KextLinker.class.getName()), "bootstrap",
             MethodType.methodType(CallSite.class, MethodHandles.Lookup.class, String.class, MethodType.class,
-                    String.class, String.class, String.class, int.class).toMethodDescriptorString(), false);
+                    int.class, String.class, String.class, int.class).toMethodDescriptorString(), false);
 
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+    private static final KpiContract CONTRACT = KpiContract.catalina();
 
     private static final MethodHandle CALL_AFTER_UNLOAD;
     /** {@link #callAfterUnload} adapted to each KPI descriptor once: unloads only bind the names. */
@@ -119,37 +101,42 @@ public final class KextLinker {
 
     /**
      * The bootstrap of every linked KPI call: registers the call site in the ledger of the kernel
-     * that loaded the calling kext, and binds the call to that kext's {@link KextKpi} method of the
-     * same name with the site id appended.
+     * that loaded the calling kext, and binds the call to that kext's implementation of the
+     * function ({@link KpiContract#target}) with the site id appended. Runs once per call site.
      *
      * @param caller       the calling kext class's lookup
      * @param name         the KPI function, such as {@code _MALLOC}
      * @param type         its descriptor
-     * @param kpiClass     the facade class called, such as {@code dev.kextharness.kpi.Malloc}
+     * @param function     the function's id in {@link KpiContract}
      * @param callerMethod the calling method
      * @param sourceFile   the calling class's source file, or "" if it has none recorded
      * @param line         the source line, or -1 if unknown
      */
-    public static CallSite bootstrap(MethodHandles.Lookup caller, String name, MethodType type, String kpiClass,
-                                     String callerMethod, String sourceFile, int line) throws ReflectiveOperationException {
+    public static CallSite bootstrap(MethodHandles.Lookup caller, String name, MethodType type, int function,
+                                     String callerMethod, String sourceFile, int line) {
         Class<?> callerClass = caller.lookupClass();
+        KpiContract contract = KpiContract.catalina();
+        KpiContract.Function f = function >= 0 && function < contract.functions().size()
+                ? contract.function(function) : null;
+        if (f == null || !f.name().equals(name) || !f.descriptor().equals(type.toMethodDescriptorString())) {
+            throw new IllegalStateException("KPI call " + name + type + " in " + callerClass.getName()
+                    + " names KPI function #" + function + ", which is not it: only kextload links KPI calls");
+        }
         if (!caller.hasFullPrivilegeAccess() || !(callerClass.getClassLoader() instanceof KextClassLoader loader)) {
-            throw new IllegalStateException(kpiClass + "." + name + " was linked for " + callerClass.getName()
+            throw new IllegalStateException(f.signature() + " was linked for " + callerClass.getName()
                     + ", which is not a class of a loaded kext; only kextload links KPI calls");
         }
         LoadedKext kext = loader.kext();
         if (kext == null) {
             return new ConstantCallSite(afterUnload(loader.getName(), name, type));
         }
-        Kernel kernel = kext.kernel();
+        KextHost kernel = kext.kernel();
         int site;
         synchronized (kernel.ledger()) {
-            site = kernel.ledger().register(kext.loadTag(), kext.bundleId(), name, callerClass.getName(), callerMethod,
-                    sourceFile.isEmpty() ? null : sourceFile, line);
+            site = kernel.ledger().register(kext.loadTag(), kext.bundleId(), name, Family.of(f.family()),
+                    callerClass.getName(), callerMethod, sourceFile.isEmpty() ? null : sourceFile, line);
         }
-        MethodHandle target = LOOKUP.findVirtual(KextKpi.class, name, type.appendParameterTypes(int.class))
-                .bindTo(kext.kpi());
-        MutableCallSite callSite = new MutableCallSite(MethodHandles.insertArguments(target, type.parameterCount(), site));
+        MutableCallSite callSite = new MutableCallSite(contract.target(f, type, kext.kpi(), kernel, site));
         if (!kext.bound(new Binding(name, callSite))) {
             return new ConstantCallSite(afterUnload(loader.getName(), name, type));
         }
@@ -263,7 +250,8 @@ public final class KextLinker {
                     kext.bundle == null ? KextReturn.NOT_A_KEXT : KextReturn.VALIDATION, Map.of(), sharedNames, List.of());
         }
 
-        LinkChecker checker = new LinkChecker(t -> own.containsKey(t) || shared.contains(t), source::inCodeBase, parent);
+        LinkChecker checker = new LinkChecker(t -> own.containsKey(t) || shared.contains(t), source::inCodeBase, parent,
+                KpiContract.libraries(kext.bundle.libraries()));
         List<Unresolved> unresolved = checker.check(new ArrayList<>(own.values()));
         Map<String, byte[]> linked = new LinkedHashMap<>();
         if (unresolved.isEmpty()) {
@@ -353,7 +341,7 @@ public final class KextLinker {
             this.pool = TypePool.Default.of(locator);
         }
 
-        /** A class needs rewriting if it calls a routed KPI class or belongs to a nest. */
+        /** A class needs rewriting if it calls a bound KPI function or belongs to a nest. */
         boolean needed(ClassInfo info) {
             return info.callsRoutedKpi || info.nestHost != null || !info.nestMembers.isEmpty();
         }
@@ -447,9 +435,9 @@ public final class KextLinker {
 
         @Override
         public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
-            if (opcode == Opcodes.INVOKESTATIC && isRouted(owner, descriptor)) {
-                super.visitInvokeDynamicInsn(name, descriptor, BOOTSTRAP, KextSource.binaryName(owner), method,
-                        sourceFile, line);
+            KpiContract.Function f = opcode == Opcodes.INVOKESTATIC ? CONTRACT.function(owner, name, descriptor) : null;
+            if (f != null && f.bound()) {
+                super.visitInvokeDynamicInsn(name, descriptor, BOOTSTRAP, f.id(), method, sourceFile, line);
             } else {
                 super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
             }

@@ -7,13 +7,14 @@ import static dev.kextharness.kernel.kext.KextMessages.kernReturn;
 import static dev.kextharness.kernel.kext.KextMessages.names;
 import static dev.kextharness.kernel.kext.KextMessages.unresolvedSymbols;
 
-import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.kext.KextLinkException.Unresolved;
 import dev.kextharness.kernel.panic.KernelPanic;
 import dev.kextharness.kernel.panic.PanicReport.KextEvent;
 import dev.kextharness.kernel.report.KextRow;
 import dev.kextharness.kernel.vm.AddressSpace;
 import dev.kextharness.kpi.Kext;
+import dev.kextharness.kpi.KextBundle;
+import dev.kextharness.kpi.KpiLibrary;
 
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
@@ -23,13 +24,11 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * OSKext for one kernel: loads, starts, stops and unloads kexts in XNU's order, writing XNU's
  * kernel log messages ({@code libkern/c++/OSKext.cpp}), and keeps the list kextstat and the panic
- * log read. Load tags start at 1 (the kernel is 0) and are never reused; they are assigned only
+ * log read. Load tags start at 9 (the kernel is 0, its KPI pseudo-kexts 1 to 8) and are never reused; they are assigned only
  * after a successful link, as XNU does, so a kext that fails to link leaves no trace but its log.
  *
  * <p>A kext's misbehaviour never escapes as anything but XNU's outcome: a start that fails or
@@ -40,19 +39,23 @@ import java.util.regex.Pattern;
  * <p>Stability: stable for {@code load}, {@code unload}, {@code loaded} and {@code kextstatRows}.
  */
 public final class KextManager {
-    /** The kernel's own executable, for its kextstat row (tag 0); kextstat itself never prints it. */
-    private static final long KERNEL_TEXT_SIZE = 0x1ccb000L;
-    private static final Pattern OSRELEASE = Pattern.compile("Darwin Kernel Version ([0-9.]+)");
+    /**
+     * The KPI pseudo-kexts of System.kext's PlugIns in xnu-6153, in the order OSKext registers them
+     * (load tags 1 to 8): interface kexts whose only content is an export list. Kexts load after them.
+     */
+    static final List<String> PSEUDO_KEXTS = List.of(KextBundle.KPI_BSD, KextBundle.KPI_DSEP, KextBundle.KPI_IOKIT,
+            "com.apple.kpi.kasan", KextBundle.KPI_LIBKERN, KextBundle.KPI_MACH, KextBundle.KPI_PRIVATE,
+            KextBundle.KPI_UNSUPPORTED);
 
-    private final Kernel kernel;
+    private final KextHost kernel;
     private final List<LoadedKext> all = new ArrayList<>();
     private final List<LoadedKext> loaded = new ArrayList<>();
-    private int nextLoadTag = 1;
+    private int nextLoadTag = PSEUDO_KEXTS.size() + 1;
     private long nextAddress = AddressSpace.KEXT_BASE;
     private KextEvent lastLoaded;
     private KextEvent lastUnloaded;
 
-    public KextManager(Kernel kernel) {
+    public KextManager(KextHost kernel) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
     }
 
@@ -110,7 +113,10 @@ public final class KextManager {
                     List.of(), null);
         }
 
-        List<LoadedKext> dependencies = resolveDependencies(id, image.bundle.dependencies(), logStart);
+        // OSBundleLibraries: a KPI library this kernel does not have is a library kext not found.
+        List<String> libraries = new ArrayList<>(image.bundle.dependencies());
+        libraries.addAll(KpiContract.unknownLibraries(image.bundle.libraries()));
+        List<LoadedKext> dependencies = resolveDependencies(id, libraries, logStart);
         if (!image.linked()) {
             throw linkFailed(id, image.unresolved, logStart);
         }
@@ -148,7 +154,7 @@ public final class KextManager {
         log("Can't load kext %s - failed to resolve library dependencies.", id);
         logLoadFailure(id, KextReturn.DEPENDENCIES);
         throw new KextLoadException(id, KextReturn.DEPENDENCIES, failedToLoad(id, KextReturn.DEPENDENCIES) + "\n"
-                + "Its @KextBundle(dependencies) names " + String.join(", ", missing) + ", which "
+                + "Its @KextBundle names " + String.join(", ", missing) + ", which "
                 + (missing.size() == 1 ? "is" : "are") + " not loaded in this kernel. A kext links against the kexts "
                 + "it depends on, so load them first." + logSection(logStart), since(logStart), null);
     }
@@ -316,18 +322,35 @@ public final class KextManager {
         return Optional.ofNullable(find(bundleId));
     }
 
-    /** kextstat's rows: the kernel (load tag 0, which kextstat does not print), then each loaded kext. */
+    /**
+     * kextstat's rows: the kernel (load tag 0, which kextstat does not print), the KPI pseudo-kexts
+     * (tags 1 to 8, size 0: built into the kernel), then each loaded kext, linked against the
+     * pseudo-kexts of its libraries and the kexts it depends on.
+     */
     public synchronized List<KextRow> kextstatRows() {
         List<KextRow> rows = new ArrayList<>();
-        rows.add(new KextRow(0, loaded.size(), AddressSpace.KERNEL_TEXT_BASE_UNSLID + Kernel.KERNEL_SLIDE,
-                KERNEL_TEXT_SIZE, KERNEL_TEXT_SIZE, Kernel.KERNEL_BUNDLE_ID, osrelease(), Kernel.KERNEL_UUID, List.of()));
+        rows.add(kernel.kernelRow(loaded.size()));
+        String version = kernel.osrelease();
+        for (int i = 0; i < PSEUDO_KEXTS.size(); i++) {
+            String id = PSEUDO_KEXTS.get(i);
+            KpiLibrary library = KpiLibrary.ofBundleId(id);
+            int refs = (int) loaded.stream().filter(k -> k.libraries().contains(library)).count();
+            // An interface kext has no executable of its own: OSKext::copyUUID gives it the kernel's UUID.
+            rows.add(new KextRow(i + 1, refs, 0, 0, 0, id, version, kernel.kernelRow(0).uuid(), List.of()));
+        }
         for (LoadedKext kext : loaded) {
             List<Integer> linkedAgainst = new ArrayList<>();
+            kext.libraries().forEach(l -> linkedAgainst.add(pseudoKextTag(l)));
             kext.dependencies().forEach(d -> linkedAgainst.add(d.loadTag()));
             rows.add(new KextRow(kext.loadTag(), refs(kext), kext.address(), kext.size(), kext.size(), kext.bundleId(),
                     kext.version(), kext.uuid(), linkedAgainst));
         }
         return rows;
+    }
+
+    /** The load tag of a library's pseudo-kext. */
+    static int pseudoKextTag(KpiLibrary library) {
+        return PSEUDO_KEXTS.indexOf(library.bundleId()) + 1;
     }
 
     /** The last kext loaded (linked), for the panic log; null if none was. */
@@ -378,11 +401,6 @@ public final class KextManager {
         if (panic != null) {
             throw panic;
         }
-    }
-
-    private String osrelease() {
-        Matcher m = OSRELEASE.matcher(kernel.config().kernelVersion());
-        return m.find() ? m.group(1) : null;
     }
 
     private void log(String format, Object... args) {

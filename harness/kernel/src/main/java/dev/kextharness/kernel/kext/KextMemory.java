@@ -1,6 +1,5 @@
 package dev.kextharness.kernel.kext;
 
-import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.ledger.CallSite;
 import dev.kextharness.kernel.printf.CFormat;
 import dev.kextharness.kernel.vm.SparseMemory;
@@ -16,10 +15,10 @@ import dev.kextharness.kernel.zalloc.Zalloc;
  * catches it when the element is handed out again, as in XNU.
  */
 final class KextMemory {
-    private final Kernel kernel;
+    private final KextHost kernel;
     private final SparseMemory memory;
 
-    KextMemory(Kernel kernel) {
+    KextMemory(KextHost kernel) {
         this.kernel = kernel;
         this.memory = kernel.memory();
     }

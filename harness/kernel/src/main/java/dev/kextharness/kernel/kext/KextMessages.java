@@ -30,7 +30,7 @@ final class KextMessages {
         Set<String> rules = new LinkedHashSet<>();
         unresolved.forEach(u -> rules.add(u.rule()));
         for (String tag : rules) {
-            m.append("\n  [").append(tag).append("] ").append(LinkChecker.rule(tag).explanation);
+            m.append("\n  [").append(tag).append("] ").append(LinkChecker.explanation(tag));
         }
         m.append("\nRemove or replace these references and load the kext again; nothing of it was loaded.");
         return m.toString();

@@ -9,6 +9,7 @@ import java.util.List;
  *
  * <p>Stability: stable.
  */
+@org.apiguardian.api.API(status = org.apiguardian.api.API.Status.STABLE, since = "0.1")
 public final class KextUnloadException extends KextException {
     private static final long serialVersionUID = 1L;
 

@@ -3,13 +3,11 @@ package dev.kextharness.kernel.kext;
 import dev.kextharness.kernel.kext.ClassInfo.Kind;
 import dev.kextharness.kernel.kext.ClassInfo.Reference;
 import dev.kextharness.kernel.kext.KextLinkException.Unresolved;
+import dev.kextharness.kpi.KpiLibrary;
 import net.bytebuddy.jar.asm.Type;
 
-import java.lang.reflect.Constructor;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -22,7 +20,8 @@ import java.util.function.Predicate;
  * The link step's symbol check, run on a kext's original class files before anything is defined:
  * every class, field and method the kext uses must be exported to it, as kxld resolves a kext's
  * undefined symbols against the KPI of its dependencies. Exported are the KPI facade
- * ({@code dev.kextharness.kpi}, member by member), the JDK's basic packages, the kext's own
+ * ({@code dev.kextharness.kpi}, member by member, each KPI function only if one of the kext's
+ * libraries exports it: {@link KpiLinkCheck}), the JDK's basic packages, the kext's own
  * classes and other libraries on its class path. Not exported: the simulated kernel's internals,
  * reflection and class loading, threads, and what acts on the whole JVM.
  */
@@ -32,13 +31,6 @@ final class LinkChecker {
     enum Rule {
         KERNEL_PRIVATE("kernel-private", "dev.kextharness.* outside dev.kextharness.kpi is the simulated kernel's "
                 + "own code, private to it as XNU's unexported symbols are. Use the KPI function that does the job."),
-        NOT_IN_KPI("not in KPI", "the KPI facade (dev.kextharness.kpi) has no such member: it exports what XNU exports, "
-                + "with XNU's names and argument types. Check the spelling and types against the facade, and compile "
-                + "against the same kext-harness-kpi version the kernel runs."),
-        NOT_IMPLEMENTED("not implemented", "the facade declares this KPI function but this kernel does not implement "
-                + "it (a harness bug: please report it)."),
-        KPI_REFERENCE("KPI method reference", "a method reference to a KPI function (such as Malloc::_MALLOC) cannot be "
-                + "linked to a call site. Call the function inside a lambda instead: size -> _MALLOC(size, M_TEMP, M_WAITOK)."),
         REFLECTION("reflection", "reflection, method handles and class loading (java.lang.reflect, java.lang.invoke, "
                 + "Class.forName, Class.getDeclared*/getMethod*/getField*/getConstructor*, ClassLoader, sun.misc.Unsafe, "
                 + "jdk.internal) would let a kext reach past the KPI into the kernel. Call the KPI directly."),
@@ -66,62 +58,24 @@ final class LinkChecker {
     private static final Set<String> RUNTIME_GLOBAL = Set.of("exit", "halt", "exec", "addShutdownHook",
             "removeShutdownHook", "load", "loadLibrary", "runFinalization");
 
-    /** Public members of each facade class, as name+descriptor (fields as name:descriptor). */
-    private static final ClassValue<Set<String>> FACADE_MEMBERS = new ClassValue<>() {
-        @Override
-        protected Set<String> computeValue(Class<?> type) {
-            Set<String> members = new HashSet<>();
-            List<Method> methods = new ArrayList<>(List.of(type.getMethods()));
-            if (type.isInterface()) {
-                methods.addAll(List.of(Object.class.getMethods()));
-            }
-            for (Method m : methods) {
-                members.add(m.getName() + Type.getMethodDescriptor(m));
-            }
-            for (Constructor<?> c : type.getConstructors()) {
-                members.add("<init>" + Type.getConstructorDescriptor(c));
-            }
-            for (Field f : type.getFields()) {
-                members.add(f.getName() + ":" + Type.getDescriptor(f.getType()));
-            }
-            return Set.copyOf(members);
-        }
-    };
-
-    /** The kernel's side of each routed function: KextKpi's methods with the trailing site. */
-    private static final Set<String> KPI_IMPLEMENTATIONS = implementations();
-
     private final Predicate<String> kextClass;
     private final Predicate<String> codeBase;
     private final ClassLoader parent;
     private final Map<String, Boolean> onClassPath = new HashMap<>();
-    private final Map<String, Class<?>> facadeClasses = new HashMap<>();
+    private final KpiLinkCheck kpi;
 
     /**
      * @param kextClass true for classes that belong to the kext or to its package's shared interfaces
      * @param codeBase  true for classes from the kext's own class path entry or jar
      * @param parent    the loader everything else resolves through
+     * @param libraries the KPI libraries the kext links against
      */
-    LinkChecker(Predicate<String> kextClass, Predicate<String> codeBase, ClassLoader parent) {
+    LinkChecker(Predicate<String> kextClass, Predicate<String> codeBase, ClassLoader parent,
+                Collection<KpiLibrary> libraries) {
         this.kextClass = kextClass;
         this.codeBase = codeBase;
         this.parent = parent;
-    }
-
-    private static Set<String> implementations() {
-        Set<String> out = new HashSet<>();
-        for (Method m : KextKpi.class.getMethods()) {
-            Class<?>[] params = m.getParameterTypes();
-            if (Modifier.isStatic(m.getModifiers()) || params.length == 0 || params[params.length - 1] != int.class) {
-                continue;
-            }
-            Type[] args = new Type[params.length - 1];
-            for (int i = 0; i < args.length; i++) {
-                args[i] = Type.getType(params[i]);
-            }
-            out.add(m.getName() + Type.getMethodDescriptor(Type.getType(m.getReturnType()), args));
-        }
-        return Set.copyOf(out);
+        this.kpi = new KpiLinkCheck(libraries, parent);
     }
 
     /** Every unresolved symbol of these classes, in the order their code uses them. */
@@ -131,10 +85,13 @@ final class LinkChecker {
         Set<String> memberSites = new HashSet<>();
         for (ClassInfo info : classes) {
             for (Reference ref : info.references) {
-                Rule rule = rule(ref);
-                if (rule != null) {
+                boolean facade = KpiLinkCheck.isFacade(ref.owner()) && !kextClass.test(ref.owner());
+                Rule rule = facade ? null : rule(ref);
+                String tag = facade ? kpi.check(ref) : rule == null ? null : rule.tag;
+                if (tag != null) {
                     refs.add(ref);
-                    found.add(new Unresolved(symbol(ref), ref.where(), rule.tag));
+                    String kpiSymbol = facade ? kpi.symbol(ref) : null;
+                    found.add(new Unresolved(kpiSymbol != null ? kpiSymbol : symbol(ref), ref.where(), tag));
                     if (ref.kind() != Kind.TYPE) {
                         memberSites.add(ref.owner() + "|" + ref.where());
                         for (String t : descriptorTypes(ref.desc())) {
@@ -156,22 +113,24 @@ final class LinkChecker {
         return List.copyOf(out);
     }
 
-    static Rule rule(String tag) {
+    /** The explanation of a rule's tag, the KPI side's included. */
+    static String explanation(String tag) {
         for (Rule r : Rule.values()) {
             if (r.tag.equals(tag)) {
-                return r;
+                return r.explanation;
             }
         }
-        throw new IllegalArgumentException(tag);
+        String kpiRule = KpiLinkCheck.explanation(tag);
+        if (kpiRule == null) {
+            throw new IllegalArgumentException(tag);
+        }
+        return kpiRule;
     }
 
     private Rule rule(Reference ref) {
         String owner = ref.owner();
         if (kextClass.test(owner)) {
             return null;
-        }
-        if (owner.startsWith("dev/kextharness/kpi/")) {
-            return facade(ref);
         }
         Rule banned = banned(owner, ref);
         if (banned == Rule.KERNEL_PRIVATE && codeBase.test(owner)) {
@@ -191,29 +150,6 @@ final class LinkChecker {
         }
         if (ref.resolved() && !onClassPath(owner)) {
             return Rule.MISSING;
-        }
-        return null;
-    }
-
-    private Rule facade(Reference ref) {
-        Class<?> type = facadeClass(ref.owner());
-        if (type == null) {
-            return Rule.NOT_IN_KPI;
-        }
-        if (ref.kind() == Kind.TYPE) {
-            return null;
-        }
-        String member = ref.kind() == Kind.FIELD ? ref.name() + ":" + ref.desc() : ref.name() + ref.desc();
-        if (!FACADE_MEMBERS.get(type).contains(member)) {
-            return Rule.NOT_IN_KPI;
-        }
-        if (ref.kind() != Kind.FIELD && ref.isStatic() && ClassInfo.isRoutedKpi(ref.owner(), ref.desc())) {
-            if (ref.kind() == Kind.HANDLE) {
-                return Rule.KPI_REFERENCE;
-            }
-            if (!KPI_IMPLEMENTATIONS.contains(member)) {
-                return Rule.NOT_IMPLEMENTED;
-            }
         }
         return null;
     }
@@ -282,16 +218,6 @@ final class LinkChecker {
             }
         }
         return out;
-    }
-
-    private Class<?> facadeClass(String owner) {
-        return facadeClasses.computeIfAbsent(owner, o -> {
-            try {
-                return Class.forName(KextSource.binaryName(o), false, parent);
-            } catch (ClassNotFoundException | LinkageError e) {
-                return null;
-            }
-        });
     }
 
     private boolean onClassPath(String owner) {

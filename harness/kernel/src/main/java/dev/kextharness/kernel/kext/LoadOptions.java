@@ -9,6 +9,7 @@ import java.util.Objects;
  *
  * <p>Stability: stable.
  */
+@org.apiguardian.api.API(status = org.apiguardian.api.API.Status.STABLE, since = "0.1")
 public final class LoadOptions {
     private static final LoadOptions DEFAULTS = new LoadOptions(null, 0);
 

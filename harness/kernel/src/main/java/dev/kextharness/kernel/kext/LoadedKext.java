@@ -1,7 +1,7 @@
 package dev.kextharness.kernel.kext;
 
-import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kpi.Kext;
+import dev.kextharness.kpi.KpiLibrary;
 import dev.kextharness.kpi.KmodInfo;
 
 import java.nio.charset.StandardCharsets;
@@ -20,12 +20,13 @@ import java.util.UUID;
  *
  * <p>Stability: stable.
  */
+@org.apiguardian.api.API(status = org.apiguardian.api.API.Status.STABLE, since = "0.1")
 public final class LoadedKext {
 
     /** Where a kext is in its life: linked, started, or unloaded (for good: tags are never reused). */
     public enum State { LOADED, STARTED, UNLOADED }
 
-    private final Kernel kernel;
+    private final KextHost kernel;
     private final KextManager manager;
     private final KextImage image;
     private final String bundleId;
@@ -37,7 +38,8 @@ public final class LoadedKext {
     private final List<LoadedKext> dependencies;
     private final LoadOptions options;
     private final KmodInfo kmodInfo;
-    private final KextKpi kpi;
+    /** The kext's implementation of each KPI header, indexed as the contract orders them. */
+    private final KextKpi[] kpi;
 
     private volatile State state = State.LOADED;
     private volatile Kext instance;
@@ -45,7 +47,7 @@ public final class LoadedKext {
     /** The kext's bound KPI call sites, switched to {@link KextLinker#afterUnload} when it unloads. */
     private final List<KextLinker.Binding> bindings = new ArrayList<>();
 
-    LoadedKext(Kernel kernel, KextManager manager, KextImage image, int loadTag, long address, long size,
+    LoadedKext(KextHost kernel, KextManager manager, KextImage image, int loadTag, long address, long size,
                List<LoadedKext> dependencies, LoadOptions options) {
         this.kernel = kernel;
         this.manager = manager;
@@ -59,7 +61,7 @@ public final class LoadedKext {
         this.dependencies = List.copyOf(dependencies);
         this.options = options;
         this.kmodInfo = new KmodInfo(loadTag, bundleId, version, address, size);
-        this.kpi = new KextKpi(kernel, this);
+        this.kpi = KpiContract.catalina().implementationsFor(kernel, this);
     }
 
     /** A name-based UUID of the bundle id and version, printed upper-case as {@code uuid_unparse} does. */
@@ -106,6 +108,11 @@ public final class LoadedKext {
     /** The kexts this one links against ({@code OSBundleLibraries}), in declaration order. */
     public List<LoadedKext> dependencies() {
         return dependencies;
+    }
+
+    /** The KPI libraries it links against ({@code @KextBundle(libraries)}, the public four by default). */
+    public Set<KpiLibrary> libraries() {
+        return KpiContract.libraries(image.bundle.libraries());
     }
 
     /** How many loaded kexts link against this one: kextstat's Refs. Nonzero means it cannot unload. */
@@ -216,11 +223,11 @@ public final class LoadedKext {
     // ---------------------------------------------------------------------------------------------
     // For the kext manager and the linker
 
-    Kernel kernel() {
+    KextHost kernel() {
         return kernel;
     }
 
-    KextKpi kpi() {
+    KextKpi[] kpi() {
         return kpi;
     }
 

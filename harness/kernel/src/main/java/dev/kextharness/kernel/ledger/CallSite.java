@@ -1,5 +1,7 @@
 package dev.kextharness.kernel.ledger;
 
+import org.apiguardian.api.API;
+
 /**
  * One call of a KPI function in a kext's code (or a named place in the kernel), identified
  * statically when the kext is linked: XNU's {@code vm_allocation_site}, one per call site.
@@ -14,6 +16,7 @@ package dev.kextharness.kernel.ledger;
  * @param fileName   the source file, or null when the class has none recorded
  * @param line       the source line, or -1 when unknown
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public record CallSite(int id, int loadTag, String bundleId, String function, Family family,
                        String className, String methodName, String fileName, int line) {
 

@@ -1,11 +1,14 @@
 package dev.kextharness.kernel.ledger;
 
-import java.util.Map;
+import dev.kextharness.kpi.AllocatorFamily;
+import org.apiguardian.api.API;
 
 /**
- * Allocator families: which KPI function allocated a block and which one must free it. A free by
+ * Allocator families: which KPI function allocated a block and which one must free it. A KPI
+ * function's family is declared on its facade method ({@code @Kpi(family = ...)}). A free by
  * another family is a harness finding (XNU itself stays silent, since most of them end in kfree).
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public enum Family {
     MALLOC("_MALLOC", "_FREE"),
     MALLOC_ZONE("_MALLOC_ZONE", "_FREE_ZONE"),
@@ -48,20 +51,19 @@ public enum Family {
         return this == IOMALLOC_ALIGNED || this == IOMALLOC_CONTIGUOUS;
     }
 
-    private static final Map<String, Family> BY_FUNCTION = Map.ofEntries(
-            Map.entry("_MALLOC", MALLOC), Map.entry("_FREE", MALLOC),
-            Map.entry("_MALLOC_ZONE", MALLOC_ZONE), Map.entry("_FREE_ZONE", MALLOC_ZONE),
-            Map.entry("kalloc", KALLOC), Map.entry("kalloc_noblock", KALLOC), Map.entry("kfree", KALLOC),
-            Map.entry("OSMalloc", OSMALLOC), Map.entry("OSMalloc_nowait", OSMALLOC),
-            Map.entry("OSMalloc_noblock", OSMALLOC), Map.entry("OSFree", OSMALLOC),
-            Map.entry("OSMalloc_Tagalloc", OSMALLOC_TAG), Map.entry("OSMalloc_Tagfree", OSMALLOC_TAG),
-            Map.entry("IOMalloc", IOMALLOC), Map.entry("IOMallocZero", IOMALLOC), Map.entry("IOFree", IOMALLOC),
-            Map.entry("IOMallocAligned", IOMALLOC_ALIGNED), Map.entry("IOFreeAligned", IOMALLOC_ALIGNED),
-            Map.entry("IOMallocContiguous", IOMALLOC_CONTIGUOUS), Map.entry("IOFreeContiguous", IOMALLOC_CONTIGUOUS),
-            Map.entry("IOMallocPageable", IOMALLOC_PAGEABLE), Map.entry("IOFreePageable", IOMALLOC_PAGEABLE));
-
-    /** The family a KPI function allocates or frees in; {@link #NONE} for the others. */
-    public static Family ofFunction(String kpiFunction) {
-        return BY_FUNCTION.getOrDefault(kpiFunction, NONE);
+    /** The ledger's family of a KPI function's declared allocator family ({@code @Kpi(family = ...)}). */
+    public static Family of(AllocatorFamily family) {
+        return switch (family) {
+            case NONE -> NONE;
+            case MALLOC -> MALLOC;
+            case MALLOC_ZONE -> MALLOC_ZONE;
+            case KALLOC -> KALLOC;
+            case OSMALLOC -> OSMALLOC;
+            case OSMALLOC_TAG -> OSMALLOC_TAG;
+            case IOMALLOC -> IOMALLOC;
+            case IOMALLOC_ALIGNED -> IOMALLOC_ALIGNED;
+            case IOMALLOC_CONTIGUOUS -> IOMALLOC_CONTIGUOUS;
+            case IOMALLOC_PAGEABLE -> IOMALLOC_PAGEABLE;
+        };
     }
 }

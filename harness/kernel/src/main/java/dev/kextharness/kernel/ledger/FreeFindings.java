@@ -35,7 +35,8 @@ public final class FreeFindings {
             ledger.report(new Finding(Finding.Kind.SIZE_MISMATCH, free, addr, CFormat.format(
                     "%s(%p, %lu) frees a %lu-byte allocation made by %s at %s. Real XNU accepts it silently "
                             + "(both sizes fall in %s), but the size must be the one allocated.",
-                    free.function(), addr, freedSize, requested, alloc.function(), alloc.location(), bucket)));
+                    free.function(), addr, freedSize, requested, alloc.function(), alloc.location(), bucket),
+                    java.util.List.of(alloc)));
         }
     }
 
@@ -53,7 +54,7 @@ public final class FreeFindings {
             ledger.report(new Finding(Finding.Kind.SIZE_MISMATCH, ledger.site(freeSite), addr, CFormat.format(
                     "%s(%p, %lu) frees a %lu-byte allocation made at %s; real XNU frees by the size you pass, silently. "
                             + "Pass the size you allocated.", function, addr, passedSize, requested,
-                    ledger.site(allocSite).location())));
+                    ledger.site(allocSite).location()), java.util.List.of(ledger.site(allocSite))));
         }
     }
 
@@ -76,6 +77,7 @@ public final class FreeFindings {
         CallSite free = ledger.site(freeSite);
         ledger.report(new Finding(Finding.Kind.CROSS_FAMILY_FREE, free, addr, CFormat.format(
                 "%s(%p) frees memory allocated by %s at %s; free it with %s. ",
-                free.function(), addr, alloc.function(), alloc.location(), alloc.family().deallocator()) + xnu));
+                free.function(), addr, alloc.function(), alloc.location(), alloc.family().deallocator()) + xnu,
+                java.util.List.of(alloc)));
     }
 }

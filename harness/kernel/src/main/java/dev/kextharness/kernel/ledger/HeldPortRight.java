@@ -1,5 +1,7 @@
 package dev.kextharness.kernel.ledger;
 
+import org.apiguardian.api.API;
+
 /**
  * A port right a kext's code took and still held when the kext unloaded: the port-right
  * counterpart of a leaked allocation.
@@ -11,5 +13,6 @@ package dev.kextharness.kernel.ledger;
  * @param right   {@code send}, {@code receive}, {@code send-once}, {@code port set} or {@code dead name}
  * @param urefs   user references held (1 for rights that have none)
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public record HeldPortRight(CallSite site, int pid, String process, int name, String right, long urefs) {
 }

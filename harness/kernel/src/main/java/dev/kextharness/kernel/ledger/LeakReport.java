@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.ledger;
 
+import org.apiguardian.api.API;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,9 +24,8 @@ import java.util.Locale;
  *
  * The same content is available as JSON, each site with a {@link CallSite#signature() signature}
  * that does not change when lines move, for CI allowlists.
- *
- * <p>Stability: stable.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public final class LeakReport {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -33,6 +33,7 @@ public final class LeakReport {
     private final LedgerSnapshot outstanding;
     private final List<Finding> findings;
     private final List<HeldPortRight> heldRights;
+    private final List<Suppressions.Use> suppressed;
 
     public LeakReport(String bundleId, LedgerSnapshot outstanding, List<Finding> findings) {
         this(bundleId, outstanding, findings, List.of());
@@ -41,10 +42,17 @@ public final class LeakReport {
     /** A report that also lists the port rights the kext's code still held. */
     public LeakReport(String bundleId, LedgerSnapshot outstanding, List<Finding> findings,
                       List<HeldPortRight> heldRights) {
+        this(bundleId, outstanding, findings, heldRights, List.of());
+    }
+
+    /** A report with what {@link Suppressions} took out of it already counted. */
+    public LeakReport(String bundleId, LedgerSnapshot outstanding, List<Finding> findings,
+                      List<HeldPortRight> heldRights, List<Suppressions.Use> suppressed) {
         this.bundleId = bundleId;
         this.outstanding = outstanding;
         this.findings = List.copyOf(findings);
         this.heldRights = List.copyOf(heldRights);
+        this.suppressed = List.copyOf(suppressed);
     }
 
     public String bundleId() {
@@ -64,12 +72,17 @@ public final class LeakReport {
         return heldRights;
     }
 
+    /** The suppressions that took items out of this report, each with how much it took; empty if none matched. */
+    public List<Suppressions.Use> suppressed() {
+        return suppressed;
+    }
+
     /** True if the kext's code still held port rights at unload. */
     public boolean hasHeldRights() {
         return !heldRights.isEmpty();
     }
 
-    /** True if the kext left nothing behind and broke no rule. */
+    /** True if the kext left nothing behind and broke no rule (apart from what suppressions accepted). */
     public boolean isClean() {
         return outstanding.isEmpty() && findings.isEmpty() && heldRights.isEmpty();
     }
@@ -84,6 +97,10 @@ public final class LeakReport {
             return "KEXT LEAK: " + bundleId + ": " + plural(heldRights.size(), "port right") + " ("
                     + plural(heldRights.stream().mapToLong(HeldPortRight::urefs).sum(), "user reference")
                     + ") held at unload";
+        }
+        if (isClean()) {
+            return "KEXT CLEAN: " + bundleId + ": nothing outstanding at unload"
+                    + (suppressed.isEmpty() ? "" : " but what suppressions accepted");
         }
         if (!hasLeaks()) {
             return "KEXT FINDINGS: " + bundleId + ": " + plural(findings.size(), "finding") + " at unload";
@@ -145,7 +162,29 @@ public final class LeakReport {
                 }
             }
         }
+        appendSuppressed(sb);
         return sb.toString();
+    }
+
+    /** The "Suppressed" section, as LeakSanitizer's "Suppressions used": how much each suppression took. */
+    private void appendSuppressed(StringBuilder sb) {
+        if (suppressed.isEmpty()) {
+            return;
+        }
+        sb.append("  Suppressed (accepted by the suppressions file, not counted in the verdict):\n");
+        for (Suppressions.Use u : suppressed) {
+            sb.append("    ").append(describe(u)).append(" by '").append(u.name()).append("'\n");
+        }
+    }
+
+    /** {@code 2 allocations (48 bytes)}, {@code 1 port right}, {@code 1 finding}. */
+    private static String describe(Suppressions.Use use) {
+        return switch (use.kind()) {
+            case Suppressions.LEAK -> plural(use.count(), "allocation") + " (" + plural(use.bytes(), "byte") + ")";
+            case Suppressions.PORT_RIGHT -> plural(use.count(), "port right");
+            default -> use.bytes() > 0 ? plural(use.count(), "item") + " (" + plural(use.bytes(), "byte") + ")"
+                    : plural(use.count(), use.kind().equals("*") ? "item" : "finding");
+        };
     }
 
     private static String remedy(Family family) {
@@ -157,9 +196,19 @@ public final class LeakReport {
         };
     }
 
-    /** The report as JSON: kext, totals, one object per group with a stable site signature, findings. */
+    /**
+     * The version of {@link #toJson()}'s layout, as its {@code schemaVersion} field says. It changes
+     * when a field is removed or changes meaning; fields are added without a change. The layout is
+     * published as the JSON Schema {@link #SCHEMA_RESOURCE}.
+     */
+    public static final int SCHEMA_VERSION = 1;
+    /** The class-path resource of the JSON Schema of {@link #toJson()}. */
+    public static final String SCHEMA_RESOURCE = "/dev/kextharness/schema/leak-report.schema.json";
+
+    /** The report as JSON: kext, totals, one object per group with a stable site signature, findings, suppressions used. */
     public String toJson() {
         ObjectNode root = JSON.createObjectNode();
+        root.put("schemaVersion", SCHEMA_VERSION);
         root.put("kext", bundleId);
         root.put("allocations", outstanding.count());
         root.put("requestedBytes", outstanding.requestedBytes());
@@ -190,6 +239,10 @@ public final class LeakReport {
             n.put("signature", r.site().signature());
             n.put("function", r.site().function());
             n.put("location", r.site().location());
+            n.put("class", r.site().className());
+            n.put("method", r.site().methodName());
+            n.put("file", r.site().fileName());
+            n.put("line", r.site().line());
             n.put("pid", r.pid());
             n.put("process", r.process());
             n.put("name", String.format(Locale.ROOT, "0x%x", r.name()));
@@ -204,7 +257,31 @@ public final class LeakReport {
             if (f.site() != null) {
                 n.put("signature", f.site().signature());
                 n.put("location", f.site().location());
+                n.put("function", f.site().function());
+                n.put("class", f.site().className());
+                n.put("method", f.site().methodName());
+                n.put("file", f.site().fileName());
+                n.put("line", f.site().line());
             }
+            ArrayNode related = n.putArray("related");
+            for (CallSite r : f.related()) {
+                ObjectNode site = related.addObject();
+                site.put("signature", r.signature());
+                site.put("location", r.location());
+                site.put("function", r.function());
+                site.put("class", r.className());
+                site.put("method", r.methodName());
+                site.put("file", r.fileName());
+                site.put("line", r.line());
+            }
+        }
+        ArrayNode used = root.putArray("suppressed");
+        for (Suppressions.Use u : suppressed) {
+            ObjectNode n = used.addObject();
+            n.put("name", u.name());
+            n.put("kind", u.kind());
+            n.put("count", u.count());
+            n.put("requestedBytes", u.bytes());
         }
         try {
             return JSON.writeValueAsString(root);

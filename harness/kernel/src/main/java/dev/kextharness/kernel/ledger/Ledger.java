@@ -55,9 +55,9 @@ public final class Ledger {
         }
     }
 
-    /** Adds a site to the table and returns its id. */
-    public synchronized int register(int tag, String bundleId, String function, String className, String methodName,
-                                     String fileName, int line) {
+    /** Adds a site of {@code function}, which allocates from or frees to {@code f}, and returns its id. */
+    public synchronized int register(int tag, String bundleId, String function, Family f, String className,
+                                     String methodName, String fileName, int line) {
         int id = siteCount;
         if (id == sites.length) {
             int n = id * 2;
@@ -72,7 +72,6 @@ public final class Ledger {
                 row.blocks = blocks;
             }
         }
-        Family f = Family.ofFunction(function);
         family[id] = (byte) f.ordinal();
         loadTag[id] = tag;
         sites[id] = new CallSite(id, tag, bundleId, function, f, className, methodName, fileName, line);

@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.ledger;
 
+import org.apiguardian.api.API;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -10,9 +11,8 @@ import java.util.function.Predicate;
 /**
  * What was live in a kernel at one moment, grouped by call site, zone and OSMalloc tag. Filter it
  * by kext, zone, tag or family, and diff two snapshots to see what a call changed.
- *
- * <p>Stability: stable.
  */
+@API(status = API.Status.STABLE, since = "0.1")
 public final class LedgerSnapshot {
     /** How many addresses a group keeps as examples. */
     public static final int SAMPLE_ADDRESSES = 4;

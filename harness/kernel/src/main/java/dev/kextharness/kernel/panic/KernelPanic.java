@@ -7,6 +7,7 @@ import dev.kextharness.kernel.ledger.LedgerSnapshot;
  * is dead (it refuses every further call). It is an {@link Error}, not an exception, because a
  * kext must not catch and continue; the kernel remembers the panic even if one does.
  */
+@org.apiguardian.api.API(status = org.apiguardian.api.API.Status.STABLE, since = "0.1")
 public final class KernelPanic extends Error {
     private static final long serialVersionUID = 1L;
 

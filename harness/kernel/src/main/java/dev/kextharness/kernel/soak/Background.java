@@ -2,6 +2,7 @@ package dev.kextharness.kernel.soak;
 
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.kalloc.Kalloc;
+import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kernel.zalloc.Zalloc;
 
 /**
@@ -102,7 +103,7 @@ final class Background {
     Background(Kernel kernel, long startNanos) {
         this.kalloc = kernel.kalloc();
         this.zalloc = kernel.zalloc();
-        this.site = kernel.kernelSite("kalloc", "ordinary zone use");
+        this.site = kernel.kernelSite(Family.KALLOC, "kalloc", "ordinary zone use");
         long capacity = zalloc.zoneMapCapacity();
         rings = new Ring[PROFILE.length];
         for (int i = 0; i < PROFILE.length; i++) {

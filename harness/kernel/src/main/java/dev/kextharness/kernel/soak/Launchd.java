@@ -3,6 +3,7 @@ package dev.kextharness.kernel.soak;
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.jetsam.Memorystatus;
 import dev.kextharness.kernel.kalloc.Kalloc;
+import dev.kextharness.kernel.ledger.Family;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -83,7 +84,7 @@ final class Launchd {
     Launchd(Kernel kernel, long physicalMemory) {
         this.kernel = kernel;
         this.kalloc = kernel.kalloc();
-        this.cacheSite = kernel.kernelSite("kalloc", "caches refilled by a relaunched daemon");
+        this.cacheSite = kernel.kernelSite(Family.KALLOC, "kalloc", "caches refilled by a relaunched daemon");
         this.cacheBucketBytes = kalloc.zoneFor(CACHE_BUCKET).elemSize();
         this.refillPerFootprintByte = (double) physicalMemory / REFERENCE_RAM;
     }

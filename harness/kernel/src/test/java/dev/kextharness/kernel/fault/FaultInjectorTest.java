@@ -83,7 +83,7 @@ class FaultInjectorTest {
 
         LoadedKext kext = kernel.kextload(EveryAllocatorKext.class);
 
-        assertThat(kext.service(Allocations.class).addresses()[4]).isZero(); // kalloc_noblock, 2nd kalloc
+        assertThat(kext.service(Allocations.class).addresses()[4]).isZero(); // the 2nd kalloc
         assertThat(kernel.snapshot().kext(kext.loadTag()).count()).isEqualTo(EveryAllocatorKext.ORDER.length - 1);
     }
 

@@ -42,16 +42,16 @@ class KextManagerTest {
         LoadedKext kext = kexts.load(CounterKext.class);
 
         assertThat(kext.state()).isEqualTo(LoadedKext.State.STARTED);
-        assertThat(kext.loadTag()).isEqualTo(1);
+        assertThat(kext.loadTag()).as("after the kernel (0) and its KPI pseudo-kexts (1 to 8)").isEqualTo(9);
         assertThat(kext.address()).isEqualTo(AddressSpace.KEXT_BASE);
         assertThat(kext.size()).isGreaterThanOrEqualTo(3 * AddressSpace.PAGE_SIZE).isEqualTo(AddressSpace.roundPage(kext.size()));
         assertThat(kextLines(from)).containsExactly(
                 "Kext dev.kextharness.test.counter executable loaded; " + kext.size() / 4096
-                        + " pages at 0xffffff7f9f000000 (load tag 1).",
+                        + " pages at 0xffffff7f9f000000 (load tag 9).",
                 "Kext dev.kextharness.test.counter calling module start function.",
                 "Kext dev.kextharness.test.counter is now started.",
                 "Kext dev.kextharness.test.counter loaded.");
-        assertThat(kernel.log().textSince(from)).contains("counter: started as dev.kextharness.test.counter (tag 1)");
+        assertThat(kernel.log().textSince(from)).contains("counter: started as dev.kextharness.test.counter (tag 9)");
         assertThat(kexts.lastLoaded().bundleId()).isEqualTo("dev.kextharness.test.counter");
         assertThat(kexts.loaded()).containsExactly(kext);
 
@@ -93,7 +93,7 @@ class KextManagerTest {
         LoadedKext second = kexts.load(ProbeKext.class);
         assertThat(second.service(Probe.class).initialisations()).isEqualTo(1);
         assertThat(second.service(Probe.class).starts()).isEqualTo(1);
-        assertThat(second.loadTag()).isEqualTo(2);
+        assertThat(second.loadTag()).isEqualTo(10);
         assertThat(second.address()).isEqualTo(first.address() + first.size());
         assertThat(second.service(Probe.class).getClass()).isNotSameAs(ProbeKext.class);
         assertThat(new ProbeKext().starts()).as("the host's copy is untouched by loads").isZero();
@@ -130,7 +130,7 @@ class KextManagerTest {
         assertThat(StartFailsKext.stopCalled).isFalse();
         assertThat(kexts.loaded()).isEmpty();
         assertThat(kexts.all()).singleElement().satisfies(k -> assertThat(k.isLoaded()).isFalse());
-        assertThat(kernel.ledger().liveCountOfKext(1)).as("XNU leaves the block allocated").isEqualTo(1);
+        assertThat(kernel.ledger().liveCountOfKext(9)).as("XNU leaves the block allocated").isEqualTo(1);
     }
 
     @Test
@@ -207,7 +207,7 @@ class KextManagerTest {
                 "dev.kextharness.test.library, which is not loaded");
 
         LoadedKext library = kexts.load(LibraryKext.class);
-        assertThat(library.loadTag()).as("a failed dependency resolution consumes no tag").isEqualTo(1);
+        assertThat(library.loadTag()).as("a failed dependency resolution consumes no tag").isEqualTo(9);
         LoadedKext client = kexts.load(ClientKext.class);
         assertThat(client.dependencies()).containsExactly(library);
         assertThat(library.refs()).isEqualTo(1);
@@ -216,7 +216,7 @@ class KextManagerTest {
         KextUnloadException inUse = catchThrowableOfType(KextUnloadException.class, () -> kexts.unload(library));
         assertThat(inUse.result()).isEqualTo(0xdc008018);
         assertThat(inUse.getMessage()).startsWith("Failed to unload dev.kextharness.test.library - (libkern/kext) kext "
-                + "is in use or retained (cannot unload).").contains("dev.kextharness.test.client (load tag 2)");
+                + "is in use or retained (cannot unload).").contains("dev.kextharness.test.client (load tag 10)");
         assertThat(kextLines(from)).containsExactly("Can't unload kext dev.kextharness.test.library; outstanding "
                 + "references (linkage or tracking object).");
         assertThat(library.isStarted()).isTrue();
@@ -232,17 +232,27 @@ class KextManagerTest {
         LoadedKext client = kexts.load(ClientKext.class);
 
         List<KextRow> rows = kexts.kextstatRows();
-        assertThat(rows).hasSize(3);
+        assertThat(rows).hasSize(11);
         KextRow kernelRow = rows.get(0);
         assertThat(kernelRow.index()).isZero();
         assertThat(kernelRow.bundleId()).isEqualTo("__kernel__");
         assertThat(kernelRow.version()).isEqualTo("19.6.0");
         assertThat(kernelRow.refs()).isEqualTo(2);
-        assertThat(rows.get(1)).isEqualTo(new KextRow(1, 1, library.address(), library.size(), library.size(),
-                "dev.kextharness.test.library", "2.0", library.uuid(), List.of()));
-        assertThat(rows.get(2)).isEqualTo(new KextRow(2, 0, client.address(), client.size(), client.size(),
-                "dev.kextharness.test.client", "1.0", client.uuid(), List.of(1)));
-        assertThat(kernel.kextstat()).contains(" dev.kextharness.test.client (1.0) " + client.uuid() + " <1>");
+        // The KPI pseudo-kexts, as Catalina's kextstat lists them: size 0, the kernel's version and UUID.
+        assertThat(rows.subList(1, 9)).extracting(KextRow::bundleId).containsExactly("com.apple.kpi.bsd",
+                "com.apple.kpi.dsep", "com.apple.kpi.iokit", "com.apple.kpi.kasan", "com.apple.kpi.libkern",
+                "com.apple.kpi.mach", "com.apple.kpi.private", "com.apple.kpi.unsupported");
+        assertThat(rows.get(1)).isEqualTo(new KextRow(1, 2, 0, 0, 0, "com.apple.kpi.bsd", "19.6.0", Kernel.KERNEL_UUID,
+                List.of()));
+        assertThat(rows.get(8).refs()).as("no kext names com.apple.kpi.unsupported").isZero();
+        // Each kext links against the public four by default (bsd 1, iokit 3, libkern 5, mach 6).
+        assertThat(rows.get(9)).isEqualTo(new KextRow(9, 1, library.address(), library.size(), library.size(),
+                "dev.kextharness.test.library", "2.0", library.uuid(), List.of(1, 3, 5, 6)));
+        assertThat(rows.get(10)).isEqualTo(new KextRow(10, 0, client.address(), client.size(), client.size(),
+                "dev.kextharness.test.client", "1.0", client.uuid(), List.of(1, 3, 5, 6, 9)));
+        assertThat(kernel.kextstat()).contains(" dev.kextharness.test.client (1.0) " + client.uuid() + " <9 6 5 3 1>")
+                .contains("    1    2 0                  0          0          com.apple.kpi.bsd (19.6.0) "
+                        + Kernel.KERNEL_UUID + "\n");
     }
 
     @Test
@@ -349,7 +359,7 @@ class KextManagerTest {
     }
 
     /** A kext nested in a test class: its nest host stays behind in the host's loader. */
-    @dev.kextharness.kpi.KextBundle(id = "dev.kextharness.test.nested")
+    @dev.kextharness.kpi.KextBundle(id = "dev.kextharness.test.nested", libraries = dev.kextharness.kpi.KextBundle.KPI_UNSUPPORTED)
     public static class NestedKext implements dev.kextharness.kpi.Kext, Counter {
         private static int count;
 
@@ -425,7 +435,7 @@ class KextManagerTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("does not implement " + Hidden.class.getName())
                 .hasMessageContaining("is another class of the same name, from the kext dev.kextharness.test.hidden "
-                        + "(load tag 1) class loader")
+                        + "(load tag 9) class loader")
                 .hasMessageContaining("only if the interface is public");
         kexts.unload(kext);
     }

@@ -1,5 +1,7 @@
 package dev.kextharness.kernel.ledger;
 
+import dev.kextharness.kernel.kext.KpiContract;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
@@ -20,10 +22,12 @@ class LedgerTest {
             "IOMallocContiguous, IOMALLOC_CONTIGUOUS", "IOFreeContiguous, IOMALLOC_CONTIGUOUS",
             "IOMallocPageable, IOMALLOC_PAGEABLE", "IOFreePageable, IOMALLOC_PAGEABLE",
             "printf, NONE", "IOLog, NONE"})
-    void theFunctionNameDecidesTheFamily(String function, Family family) {
-        assertThat(Family.ofFunction(function)).isEqualTo(family);
+    void theFunctionsDeclarationDecidesTheFamily(String function, Family family) {
+        KpiContract.Function declared = KpiContract.catalina().functions().stream()
+                .filter(f -> f.name().equals(function)).findFirst().orElseThrow();
+        assertThat(Family.of(declared.family())).isEqualTo(family);
         Ledger ledger = new Ledger(true);
-        int id = ledger.register(1, "com.example.test", function, "com.example.Test", "m", "Test.java", 1);
+        int id = ledger.register(1, "com.example.test", function, family, "com.example.Test", "m", "Test.java", 1);
         assertThat(ledger.family(id)).isEqualTo(family);
         assertThat(ledger.site(id).family()).isEqualTo(family);
     }
@@ -31,7 +35,7 @@ class LedgerTest {
     @Test
     void stopCountingFreezesTheCountersAndTurnsFindingsOff() {
         Ledger ledger = new Ledger(true);
-        int site = ledger.register(1, "com.example.test", "kalloc", "com.example.Test", "m", "Test.java", 1);
+        int site = ledger.register(1, "com.example.test", "kalloc", Family.KALLOC, "com.example.Test", "m", "Test.java", 1);
         ledger.allocated(site, 40);
         ledger.stopCounting();
         ledger.allocated(site, 8);
@@ -58,8 +62,8 @@ class LedgerTest {
     @Test
     void sitesAreNumberedInOrderAndCountLiveAndLifetimeAllocations() {
         Ledger ledger = new Ledger(true);
-        int a = ledger.register(3, "com.example.a", "_MALLOC", "com.example.A", "start", "A.java", 10);
-        int b = ledger.register(4, "com.example.b", "kalloc", "com.example.B", "run", null, -1);
+        int a = ledger.register(3, "com.example.a", "_MALLOC", Family.MALLOC, "com.example.A", "start", "A.java", 10);
+        int b = ledger.register(4, "com.example.b", "kalloc", Family.KALLOC, "com.example.B", "run", null, -1);
         assertThat(a).isZero();
         assertThat(b).isEqualTo(1);
         assertThat(ledger.siteCount()).isEqualTo(2);
@@ -81,7 +85,7 @@ class LedgerTest {
     void theSiteTableGrows() {
         Ledger ledger = new Ledger(true);
         for (int i = 0; i < 1000; i++) {
-            int id = ledger.register(1, "k", i % 2 == 0 ? "kalloc" : "kfree", "C", "m", "C.java", i);
+            int id = ledger.register(1, "k", i % 2 == 0 ? "kalloc" : "kfree", Family.KALLOC, "C", "m", "C.java", i);
             ledger.allocated(id, i);
         }
         assertThat(ledger.siteCount()).isEqualTo(1000);
@@ -106,7 +110,7 @@ class LedgerTest {
     @Test
     void findingsAreKeptOnlyWhenEnabled() {
         Ledger ledger = new Ledger(false);
-        int id = ledger.register(2, "k", "kfree", "C", "m", "C.java", 1);
+        int id = ledger.register(2, "k", "kfree", Family.KALLOC, "C", "m", "C.java", 1);
         Finding f = new Finding(Finding.Kind.SIZE_MISMATCH, ledger.site(id), 0x10, "msg");
         ledger.report(f);
         assertThat(ledger.findings()).isEmpty();

@@ -2,7 +2,7 @@ package dev.kextharness.kernel.sysctl;
 
 import dev.kextharness.kernel.Kernel;
 import dev.kextharness.kernel.KernelConfig;
-import dev.kextharness.kernel.kext.KextLeakError;
+import dev.kextharness.kernel.kext.KextFindingError;
 import dev.kextharness.kernel.kext.LeakPolicy;
 import dev.kextharness.kernel.kext.LoadOptions;
 import dev.kextharness.kernel.kext.LoadedKext;
@@ -124,7 +124,7 @@ class SysctlTest {
         LoadedKext kext = kernel.kextload(EchoSysctlKext.class, LoadOptions.defaults().withData(1));
 
         assertThatThrownBy(() -> kernel.kextunload(kext))
-                .isInstanceOfSatisfying(KextLeakError.class, e -> {
+                .isInstanceOfSatisfying(KextFindingError.class, e -> {
                     assertThat(e.report().findings()).singleElement().satisfies(f -> {
                         assertThat(f.kind()).isEqualTo(Finding.Kind.LINGERING_REGISTRATION);
                         assertThat(f.message()).contains("sysctl debug.echo (5.101) is still registered")

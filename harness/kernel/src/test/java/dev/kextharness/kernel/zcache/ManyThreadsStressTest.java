@@ -7,6 +7,7 @@ import dev.kextharness.kernel.KernelConfig;
 import dev.kextharness.kernel.ipc.Ipc;
 import dev.kextharness.kernel.ipc.Task;
 import dev.kextharness.kernel.kalloc.Kalloc;
+import dev.kextharness.kernel.ledger.Family;
 import dev.kextharness.kernel.ledger.Ledger;
 import dev.kextharness.kernel.report.ZoneRow;
 import dev.kextharness.kernel.sysctl.SysctlTree;
@@ -71,11 +72,12 @@ class ManyThreadsStressTest {
         Ledger ledger = kernel.ledger();
         int[][] sharedSites = new int[KINDS][2]; // [kind] -> {alloc site, free site}
         String[][] functions = {{"kalloc", "kfree"}, {"_MALLOC", "_FREE"}, {"OSMalloc", "OSFree"}, {"IOMalloc", "IOFree"}};
+        Family[] familyOf = {Family.KALLOC, Family.MALLOC, Family.OSMALLOC, Family.IOMALLOC};
         for (int k = 0; k < KINDS; k++) {
-            sharedSites[k][0] = ledger.register(1, "com.example.stress", functions[k][0], "Stress", "shared", "Stress.java", 1);
-            sharedSites[k][1] = ledger.register(1, "com.example.stress", functions[k][1], "Stress", "shared", "Stress.java", 2);
+            sharedSites[k][0] = ledger.register(1, "com.example.stress", functions[k][0], familyOf[k], "Stress", "shared", "Stress.java", 1);
+            sharedSites[k][1] = ledger.register(1, "com.example.stress", functions[k][1], familyOf[k], "Stress", "shared", "Stress.java", 2);
         }
-        int tagSite = ledger.register(1, "com.example.stress", "OSMalloc_Tagalloc", "Stress", "tag", "Stress.java", 3);
+        int tagSite = ledger.register(1, "com.example.stress", "OSMalloc_Tagalloc", Family.OSMALLOC_TAG, "Stress", "tag", "Stress.java", 3);
         long sharedTag = kernel.osmalloc().tagalloc("stress.shared", 0, tagSite);
         long iomallocBefore = kernel.iokit().iomallocAllocation();
         long largeBefore = kernel.kalloc().largeInuse();
@@ -87,8 +89,8 @@ class ManyThreadsStressTest {
         for (int i = 0; i < THREADS; i++) {
             models[i] = new Model();
             for (int k = 0; k < KINDS; k++) {
-                ownSites[i][k][0] = ledger.register(1, "com.example.stress", functions[k][0], "Stress", "t" + i, "Stress.java", 10 + i);
-                ownSites[i][k][1] = ledger.register(1, "com.example.stress", functions[k][1], "Stress", "t" + i, "Stress.java", 20 + i);
+                ownSites[i][k][0] = ledger.register(1, "com.example.stress", functions[k][0], familyOf[k], "Stress", "t" + i, "Stress.java", 10 + i);
+                ownSites[i][k][1] = ledger.register(1, "com.example.stress", functions[k][1], familyOf[k], "Stress", "t" + i, "Stress.java", 20 + i);
             }
             ownTags[i] = kernel.osmalloc().tagalloc("stress.t" + i, 0, tagSite);
             tasks[i] = kernel.ipc().spawn("stress" + i);
