@@ -1,5 +1,6 @@
 package dev.kextharness.kernel;
 
+import dev.kextharness.kernel.cpu.Cpus;
 import dev.kextharness.kernel.fault.FaultInjector;
 import dev.kextharness.kernel.fault.FaultPlan;
 import dev.kextharness.kernel.iokit.IOKitAllocators;
@@ -43,7 +44,6 @@ import dev.kextharness.kernel.vm.SparseMemory;
 import dev.kextharness.kernel.vm.VmMap;
 import dev.kextharness.kernel.zalloc.Zalloc;
 import dev.kextharness.kernel.zalloc.Zone;
-import dev.kextharness.kernel.zcache.Cpus;
 import dev.kextharness.kpi.Kext;
 import org.apiguardian.api.API;
 

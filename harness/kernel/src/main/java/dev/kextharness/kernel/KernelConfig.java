@@ -114,8 +114,8 @@ public final class KernelConfig {
      * More threads than CPUs take turns.
      */
     public KernelConfig withCpus(int count) {
-        if (count < 1 || count > dev.kextharness.kernel.zcache.Cpus.MAX_CPUS) {
-            throw new IllegalArgumentException("cpus must be 1.." + dev.kextharness.kernel.zcache.Cpus.MAX_CPUS
+        if (count < 1 || count > dev.kextharness.kernel.cpu.Cpus.MAX_CPUS) {
+            throw new IllegalArgumentException("cpus must be 1.." + dev.kextharness.kernel.cpu.Cpus.MAX_CPUS
                     + " (MAX_CPUS on x86_64), not " + count);
         }
         return new KernelConfig(physicalMemory, zoneMapSize, jetsamLimitPercent, leakPolicy, findings, bootSeed,

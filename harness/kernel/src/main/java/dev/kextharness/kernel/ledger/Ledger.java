@@ -1,6 +1,6 @@
 package dev.kextharness.kernel.ledger;
 
-import dev.kextharness.kernel.zcache.Cpus;
+import dev.kextharness.kernel.cpu.Cpus;
 
 import java.util.ArrayList;
 import java.util.Arrays;

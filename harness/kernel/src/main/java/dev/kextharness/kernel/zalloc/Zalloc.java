@@ -1,11 +1,11 @@
 package dev.kextharness.kernel.zalloc;
 
+import dev.kextharness.kernel.cpu.Cpus;
 import dev.kextharness.kernel.ledger.Ledger;
 import dev.kextharness.kernel.panic.Panicker;
 import dev.kextharness.kernel.printf.CFormat;
 import dev.kextharness.kernel.vm.AddressSpace;
 import dev.kextharness.kernel.vm.SparseMemory;
-import dev.kextharness.kernel.zcache.Cpus;
 import dev.kextharness.kernel.zcache.ZoneCache;
 
 import java.util.ArrayList;
@@ -389,6 +389,12 @@ public final class Zalloc {
                 return;
             }
             ledger.freed(cpu.id(), chunk.site(index), chunk.requested(index));
+            if (chunk.touched) {
+                // Every free poisons (the harness behaves as with the -zp boot-arg), so that every write
+                // after free is caught when the element is handed out again; before the element is back
+                // on the free list, where another CPU may take it at once.
+                memory.poison(addr, zone.elemSize);
+            }
             synchronized (zone) {
                 boolean wasFull = chunk.freeCount == 0;
                 chunk.push(index);
@@ -399,11 +405,6 @@ public final class Zalloc {
                 if (chunk.freeCount == chunk.capacity()) {
                     zone.emptyChunks++;
                 }
-            }
-            if (chunk.touched) {
-                // Every free poisons (the harness behaves as with the -zp boot-arg), so that every write
-                // after free is caught when the element is handed out again.
-                memory.poison(addr, zone.elemSize);
             }
         } finally {
             cpus.release(cpu);

@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.zcache;
 
+import dev.kextharness.kernel.cpu.Cpus;
 import dev.kextharness.kernel.panic.Panicker;
 import dev.kextharness.kernel.printf.CFormat;
 import dev.kextharness.kernel.vm.SparseMemory;

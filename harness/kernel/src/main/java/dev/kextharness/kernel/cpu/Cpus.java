@@ -1,4 +1,4 @@
-package dev.kextharness.kernel.zcache;
+package dev.kextharness.kernel.cpu;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
