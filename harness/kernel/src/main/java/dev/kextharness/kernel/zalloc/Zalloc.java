@@ -367,8 +367,16 @@ public final class Zalloc {
         }
         int index = elementIndex(chunk, addr);
         boolean live = chunk.isAllocated(index) && chunk.address(index) == addr;
-        freed.site = live ? chunk.site(index) : -1;
-        freed.requested = live ? chunk.requested(index) : 0;
+        if (zone.cache == null) {
+            // Another CPU may be giving this chunk per-element arrays under the zone lock.
+            synchronized (zone) {
+                freed.site = live ? chunk.site(index) : -1;
+                freed.requested = live ? chunk.requested(index) : 0;
+            }
+        } else {
+            freed.site = live ? chunk.site(index) : -1; // this CPU holds the element; chunk-wide changes wait for every CPU
+            freed.requested = live ? chunk.requested(index) : 0;
+        }
         free(chunk, zone, addr, index, live, site);
     }
 
@@ -388,7 +396,13 @@ public final class Zalloc {
                 freeToCache(chunk, zone, addr, index, live, cpu, site);
                 return;
             }
-            ledger.freed(cpu.id(), chunk.site(index), chunk.requested(index));
+            int allocSite;
+            int requested;
+            synchronized (zone) { // per-element arrays may be appearing under the zone lock
+                allocSite = chunk.site(index);
+                requested = chunk.requested(index);
+            }
+            ledger.freed(cpu.id(), allocSite, requested);
             if (chunk.touched) {
                 // Every free poisons (the harness behaves as with the -zp boot-arg), so that every write
                 // after free is caught when the element is handed out again; before the element is back

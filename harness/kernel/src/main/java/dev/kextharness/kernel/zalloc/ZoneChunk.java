@@ -122,14 +122,16 @@ final class ZoneChunk {
 
     /** Gives the chunk per-element arrays: a second site or size has arrived. */
     private void inflate() {
-        sites = new int[capacity];
-        requested = new char[capacity];
+        int[] newSites = new int[capacity];
+        char[] newRequested = new char[capacity];
         for (int i = 0; i < capacity; i++) {
             if (link[i] == ALLOCATED) {
-                sites[i] = uniformSite;
-                requested[i] = uniformRequested;
+                newSites[i] = uniformSite;
+                newRequested[i] = uniformRequested;
             }
         }
+        requested = newRequested; // filled before they are seen
+        sites = newSites;
     }
 
     void push(int index) {
