@@ -90,7 +90,9 @@ class DoubleFreeAndWriteAfterFreeTest {
                         + "expected 0xdeadbeefdeadbeef but found %#x, bits changed %#x, at offset 8 of 48 in element %#x, "
                         + "cookies %#x %#x", found, 0xdeadbeefdeadbeefL ^ found, session,
                 kernel.zalloc().nopoisonCookie(), kernel.zalloc().poisonedCookie()));
-        assertThat(panic.harnessNote()).as("XNU itself catches it, at the reallocation").isNull();
+        // kalloc.48 has a per-CPU cache on Catalina, whose canary covers only the first and last word:
+        // XNU would not see this write; the harness says so.
+        assertThat(panic.harnessNote()).contains("per-CPU cache (zcache)", "XNU would hand this element out");
         assertThat(sessionLines(kernel)).as("the second open never returned").containsExactly(
                 String.format("session: opened %#x", session),
                 String.format("session: closed %#x", session));
