@@ -165,7 +165,7 @@ public final class KernelConfig {
                     + " (MAX_CPUS on x86_64), not " + count);
         }
         return new KernelConfig(physicalMemory, zoneMapSize, jetsamLimitPercent, leakPolicy, findings, bootSeed,
-                osVersion, kernelVersion, systemModel, bootArgs, count);
+                osVersion, kernelVersion, systemModel, bootArgs, count, watchdog);
     }
 
     public long physicalMemory() {

@@ -594,6 +594,14 @@ public final class Zalloc {
         }
     }
 
+    /** Told the base of every page of the zone map that comes into existence: its chunk is touched. */
+    public void touched(long addr) {
+        ZoneChunk chunk = map.chunkAt(addr);
+        if (chunk != null) {
+            chunk.touched = true;
+        }
+    }
+
     /** What {@link #access} found. */
     public enum Access {
         /** Inside the requested size of a live element (or let through by the XNU modes). */
