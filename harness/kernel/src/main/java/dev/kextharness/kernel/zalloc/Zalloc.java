@@ -535,7 +535,8 @@ public final class Zalloc {
             String history = chunk.everHandedOut(index)
                     ? describe(chunk, index) + ", first freed by " + siteText(chunk.freeSite(index)) + "; "
                     : "the element was never allocated; ";
-            String note = history + Catalina.doubleFree(zone) + " The harness stops at the second free itself.";
+            String note = history + Catalina.doubleFree(zone) + " The harness stops at the second free itself"
+                    + (zone.caching ? " (--no-findings gives XNU's silence)." : ".");
             throw panicker.kernel("osfmk/kern/zalloc.c", 1330, site,
                     CFormat.format("zfree: double free of %p to zone %s\n", addr, zone.name), note);
         }
