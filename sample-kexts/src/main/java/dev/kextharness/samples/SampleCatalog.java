@@ -71,7 +71,8 @@ public final class SampleCatalog {
             new Sample("writeafterfree", "A session written after it was freed (write after free)",
                     WriteAfterFreeKext.class, BalancedSessionKext.class,
                     "Finish with a block before freeing it: a write after free corrupts an element the zone "
-                            + "will hand to the next caller, and XNU panics when it does.",
+                            + "will hand to the next caller; Catalina panics only if the write hits a word it "
+                            + "checks (a cached zone's first or last word), otherwise the corruption goes unseen.",
                     Sample.Outcome.PANIC, SampleCatalog::openCloseAndOpenAgain),
             new Sample("slowleak", "A slow kalloc.48 leak on every request (the 10.15.6 regression)",
                     SlowLeakKext.class, BalancedSlowLeakKext.class,

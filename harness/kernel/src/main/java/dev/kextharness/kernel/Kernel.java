@@ -1,5 +1,6 @@
 package dev.kextharness.kernel;
 
+import dev.kextharness.kernel.cpu.Cpus;
 import dev.kextharness.kernel.fault.FaultInjector;
 import dev.kextharness.kernel.fault.FaultPlan;
 import dev.kextharness.kernel.iokit.IOKitAllocators;
@@ -58,9 +59,14 @@ import java.util.regex.Pattern;
  * of the constructor below, which reads as the kernel's boot sequence; afterwards kexts are
  * loaded with {@link #kextload}, and every allocation they make is tracked to its call site.
  *
- * <p>A kernel is confined to one thread at a time (kexts create threads only through the KPI,
- * and the link step refuses {@code java.lang.Thread}); run many kernels in parallel instead, one
- * per test. After a panic the kernel refuses every call.
+ * <p>Any number of threads may call into one kernel at once, as real kext code is called from
+ * many threads (a network filter, a driver's user clients): each call into the allocators runs
+ * on one of the kernel's simulated CPUs ({@link KernelConfig#cpus()}), with Catalina's per-CPU
+ * zone caches (zcache) and no shared lock on the fast path; zones, maps, the ledger, the kext
+ * manager, the log, IPC and sysctl are safe under contention, and the ledger's counts stay
+ * exact. Kexts themselves still create no threads (the link step refuses {@code java.lang.Thread}):
+ * the threads are the test's. Kernels share nothing, so many run in parallel too, one per test.
+ * After a panic the kernel refuses every call.
  *
  * <p>The stable API is what a test needs: boot, kextload/kextunload, snapshots, reports, the log
  * and the panic. Accessors of subsystems are {@link API.Status#INTERNAL}: for the harness's own
@@ -79,7 +85,8 @@ public final class Kernel implements AutoCloseable {
     private static final Pattern OSRELEASE = Pattern.compile("Darwin Kernel Version ([0-9.]+)");
 
     private final KernelConfig config;
-    private long uptimeNanos = 10_000_000_000L;
+    private volatile long uptimeNanos = 10_000_000_000L;
+    private final Cpus cpus;
     private final KernelLog log;
     private final Panicker panicker;
     private final Ledger ledger;
@@ -96,14 +103,17 @@ public final class Kernel implements AutoCloseable {
     private final SysctlTree sysctl;
     /** sysctl_root's copy of the MIB a node handler gets as arg1 (CTL_MAXNAME ints), made at the first call. */
     private long sysctlName;
-    private final Map<Integer, List<Long>> procMemory = new HashMap<>();
+    /** Whether a call is using {@link #sysctlName}; a concurrent call copies its MIB into a block of its own. */
+    private int sysctlSite = -1;
+    private final java.util.concurrent.atomic.AtomicBoolean sysctlNameInUse = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Map<Integer, List<Long>> procMemory = new java.util.concurrent.ConcurrentHashMap<>();
     private final int procSite;
     private final KextManager kexts;
     private final FaultInjector faults;
-    private final Map<Integer, LeakReport> reports = new HashMap<>();
+    private final Map<Integer, LeakReport> reports = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Suppressions suppressions = Suppressions.none();
     /** The BSD process whose thread is in the kernel now, for panic logs. */
-    private String currentProcess = "kernel_task";
+    private volatile String currentProcess = "kernel_task";
 
     /** The zone map's capacity for a configuration: from the zsize boot-arg, else from RAM. */
     private static long zoneMapCapacity(KernelConfig config) {
@@ -124,7 +134,9 @@ public final class Kernel implements AutoCloseable {
         // Console and panic first, so that everything after can log and die properly.
         log = new KernelLog(() -> uptimeNanos);
         panicker = new Panicker();
-        ledger = new Ledger(config.findings());
+        // The CPUs every allocation runs on; the ledger keeps a row of counters per CPU.
+        cpus = new Cpus(config.cpus());
+        ledger = new Ledger(config.findings(), cpus);
 
         // vm_mem_bootstrap: the zone map is sized from RAM (or the zsize boot-arg), kalloc_map is 1/32 of RAM.
         long zoneMapCapacity = zoneMapCapacity(config);
@@ -135,9 +147,11 @@ public final class Kernel implements AutoCloseable {
         kernelMap = new VmMap("kernel_map", 0xffffff801f8a2c60L, layout.kernelMapStart(), layout.kernelMapEnd(),
                 layout.kernelMapEnd() - layout.kernelMapStart());
 
-        // zone_init, then kalloc_init: the 27 kalloc.N zones.
-        zalloc = new Zalloc(zoneMapCapacity, memory, ledger, panicker, config.jetsamLimitPercent(), config.bootSeed());
+        // zone_init and zcache_bootstrap, then kalloc_init: the 27 kalloc.N zones, most with per-CPU caches.
+        zalloc = new Zalloc(zoneMapCapacity, memory, ledger, panicker, config.jetsamLimitPercent(), config.bootSeed(),
+                cpus);
         memory.setZoneWriteObserver(zalloc::wrote);
+        memory.setPageObserver(zalloc::touched);
         kalloc = new Kalloc(zalloc, kallocMap, kernelMap, memory, ledger, panicker, ram, log);
 
         // The allocators kexts call: BSD _MALLOC, libkern OSMalloc, IOKit's IOMalloc family.
@@ -430,8 +444,14 @@ public final class Kernel implements AutoCloseable {
         return uptimeNanos;
     }
 
+    /** The simulated CPUs (to pin a test's thread to one). */
+    @API(status = API.Status.INTERNAL, since = "0.1")
+    public Cpus cpus() {
+        return cpus;
+    }
+
     /** Moves the simulated clock forward. */
-    public void advanceClock(long nanos) {
+    public synchronized void advanceClock(long nanos) {
         if (nanos < 0) {
             throw new IllegalArgumentException("the clock only moves forward, not by " + nanos + " ns");
         }
@@ -518,15 +538,15 @@ public final class Kernel implements AutoCloseable {
             return sysctl.call(name, namelen, caller.procAddress(), oldp, oldlen, newp, newlen, (target, handler, rest, req) -> {
                 long arg1 = 0;
                 int arg2 = 0;
+                long ownName = 0;
                 if (rest != null) {
-                    if (sysctlName == 0) {
-                        sysctlName = kalloc.kalloc(4L * dev.kextharness.kpi.Sysctl.CTL_MAXNAME, true,
-                                kernelSite(Family.KALLOC, "kalloc", "sysctl_root"));
+                    arg1 = claimSysctlName();
+                    if (arg1 == 0) {
+                        ownName = arg1 = kalloc.kalloc(4L * dev.kextharness.kpi.Sysctl.CTL_MAXNAME, true, sysctlSite());
                     }
                     for (int i = 0; i < rest.length; i++) {
-                        memory.store(sysctlName + 4L * i, 4, rest[i]);
+                        memory.store(arg1 + 4L * i, 4, rest[i]);
                     }
-                    arg1 = sysctlName;
                     arg2 = rest.length;
                 } else {
                     arg1 = target == null ? 0 : target.oid().oid_arg1;
@@ -538,12 +558,36 @@ public final class Kernel implements AutoCloseable {
                     log.printf("sysctl: the handler of " + (target == null ? "?" : target.path()) + " threw " + e
                             + "; C has no exceptions, so the harness returns EINVAL to the caller");
                     return SysctlTree.EINVAL;
+                } finally {
+                    if (ownName != 0) {
+                        kalloc.kfree(ownName, 4L * dev.kextharness.kpi.Sysctl.CTL_MAXNAME, sysctlSite());
+                    } else if (rest != null) {
+                        sysctlNameInUse.set(false);
+                    }
                 }
             });
         } finally {
             ipc.enter(previous);
             currentProcess = previousProcess;
         }
+    }
+
+    /** The kernel's MIB buffer if no other call is using it (0 if one is), made at the first call. */
+    private long claimSysctlName() {
+        if (!sysctlNameInUse.compareAndSet(false, true)) {
+            return 0;
+        }
+        if (sysctlName == 0) {
+            sysctlName = kalloc.kalloc(4L * dev.kextharness.kpi.Sysctl.CTL_MAXNAME, true, sysctlSite());
+        }
+        return sysctlName;
+    }
+
+    private synchronized int sysctlSite() {
+        if (sysctlSite < 0) {
+            sysctlSite = kernelSite(Family.KALLOC, "kalloc", "sysctl_root");
+        }
+        return sysctlSite;
     }
 
     @API(status = API.Status.INTERNAL, since = "0.1")

@@ -154,6 +154,20 @@ public final class KernelConfig {
                 osVersion, kernelVersion, systemModel, bootArgs, cpus, limit);
     }
 
+    /**
+     * The number of simulated CPUs (default 8, a MacBookPro16,1's logical CPUs): each has its own
+     * zcache magazines and ledger counters, and a calling thread runs on one for each allocation.
+     * More threads than CPUs take turns.
+     */
+    public KernelConfig withCpus(int count) {
+        if (count < 1 || count > dev.kextharness.kernel.cpu.Cpus.MAX_CPUS) {
+            throw new IllegalArgumentException("cpus must be 1.." + dev.kextharness.kernel.cpu.Cpus.MAX_CPUS
+                    + " (MAX_CPUS on x86_64), not " + count);
+        }
+        return new KernelConfig(physicalMemory, zoneMapSize, jetsamLimitPercent, leakPolicy, findings, bootSeed,
+                osVersion, kernelVersion, systemModel, bootArgs, count, watchdog);
+    }
+
     public long physicalMemory() {
         return physicalMemory;
     }

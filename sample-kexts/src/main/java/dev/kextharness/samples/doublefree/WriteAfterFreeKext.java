@@ -15,8 +15,9 @@ import static dev.kextharness.kpi.Systm.printf;
 
 /**
  * A write after free: close frees the session first and marks it closed afterwards, writing into
- * an element the zone already holds as free. XNU notices only when it hands that element out
- * again: the next open's allocation finds the poison modified and panics.
+ * an element the zone already holds as free. The harness stops at the write. Catalina's kalloc.48
+ * has a per-CPU cache whose canary covers only an element's first and last words, so XNU never
+ * notices this write to a middle word (an uncached zone would panic at the next allocation).
  */
 @KextBundle(id = "dev.kextharness.samples.writeafterfree", version = "1.0")
 public class WriteAfterFreeKext implements Kext, SessionTable {

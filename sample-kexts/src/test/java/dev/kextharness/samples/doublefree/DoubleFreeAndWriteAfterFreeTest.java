@@ -76,24 +76,22 @@ class DoubleFreeAndWriteAfterFreeTest {
 
     @Test
     @KextTest(leakPolicy = LeakPolicy.XNU, findings = false)
-    void inTheXnuModesTheWriteGoesThroughAndTheNextOpenFindsThePoisonModified(Kernel kernel) {
+    void inTheXnuModesTheWriteGoesThroughAndCatalinasZcacheNeverSeesIt(Kernel kernel) {
         LoadedKext kext = kernel.kextload(WriteAfterFreeKext.class);
         SessionTable sessions = kext.service(SessionTable.class);
         long session = sessions.open();
         sessions.close(session);
 
-        KernelPanic panic = assertThatPanics(sessions::open).actual();
+        // kalloc.48 has a per-CPU cache on Catalina, whose canary covers only the first and last word:
+        // the write to the state word at offset 8 goes unseen, and the next open gets the element back.
+        long again = sessions.open();
 
-        // The state word at offset 8 became 2: the low four bytes of the poison were overwritten.
-        long found = 0xdeadbeef00000002L;
-        assertThat(panic).hasPanicString(String.format("a freed zone element has been modified in zone kalloc.48: "
-                        + "expected 0xdeadbeefdeadbeef but found %#x, bits changed %#x, at offset 8 of 48 in element %#x, "
-                        + "cookies %#x %#x", found, 0xdeadbeefdeadbeefL ^ found, session,
-                kernel.zalloc().nopoisonCookie(), kernel.zalloc().poisonedCookie()));
-        assertThat(panic.harnessNote()).as("XNU itself catches it, at the reallocation").isNull();
-        assertThat(sessionLines(kernel)).as("the second open never returned").containsExactly(
+        assertThat(again).isEqualTo(session);
+        assertThat(kernel.panicked()).isFalse();
+        assertThat(sessionLines(kernel)).containsExactly(
                 String.format("session: opened %#x", session),
-                String.format("session: closed %#x", session));
+                String.format("session: closed %#x", session),
+                String.format("session: opened %#x", session));
         assertThat(CallSites.of(kernel.ledger(), kext.loadTag(), "_MALLOC")).extracting(CallSite::location)
                 .containsExactly(location(WriteAfterFreeKext.class, "open", "long session = _MALLOC("));
     }

@@ -26,14 +26,15 @@ import java.util.List;
  * before the allocator checks its arguments. As Linux's fail-nth does for sleeping allocations,
  * this tests the error path a kext author wrote for the NULL that the KPI's contract allows.
  *
- * <p>Confined to the kernel's thread, like the kernel. Unarmed, {@link #shouldFail} is one field
+ * <p>Safe for many threads: armed, the counting runs under this object's lock, so the n-th
+ * allocation is the n-th across all threads. Unarmed, {@link #shouldFail} is one field
  * test. Stability: experimental.
  */
 public final class FaultInjector {
     private final Ledger ledger;
     private final KernelLog log;
 
-    private FaultPlan plan;
+    private volatile FaultPlan plan;
     private int[] points = new int[16];
     private int count;
     private int injectedSite = -1;
@@ -45,14 +46,14 @@ public final class FaultInjector {
     }
 
     /** Starts counting (and failing) under this plan, from zero. */
-    public void arm(FaultPlan plan) {
+    public synchronized void arm(FaultPlan plan) {
         this.plan = java.util.Objects.requireNonNull(plan, "plan");
         this.count = 0;
         this.injectedSite = -1;
     }
 
     /** Stops counting; what was counted stays readable. */
-    public void disarm() {
+    public synchronized void disarm() {
         this.plan = null;
     }
 
@@ -80,6 +81,14 @@ public final class FaultInjector {
         if (plan == null) {
             return false;
         }
+        return countAndDecide(site);
+    }
+
+    private synchronized boolean countAndDecide(int site) {
+        FaultPlan plan = this.plan;
+        if (plan == null) {
+            return false;
+        }
         CallSite callSite = ledger.site(site);
         if (!plan.selects(callSite, phase)) {
             return false;
@@ -100,12 +109,12 @@ public final class FaultInjector {
     }
 
     /** How many selected allocations were made since the plan was armed. */
-    public int count() {
+    public synchronized int count() {
         return count;
     }
 
     /** How many of those allocations the kext with this bundle identifier made. */
-    public int countOf(String bundleId) {
+    public synchronized int countOf(String bundleId) {
         int n = 0;
         for (int i = 0; i < count; i++) {
             if (ledger.site(points[i]).bundleId().equals(bundleId)) {
@@ -116,7 +125,7 @@ public final class FaultInjector {
     }
 
     /** The call site of each selected allocation, in order: the n-th allocation is at index n - 1. */
-    public List<CallSite> sites() {
+    public synchronized List<CallSite> sites() {
         List<CallSite> sites = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             sites.add(ledger.site(points[i]));
@@ -125,12 +134,12 @@ public final class FaultInjector {
     }
 
     /** Whether the planned failure has been injected. */
-    public boolean injected() {
+    public synchronized boolean injected() {
         return injectedSite >= 0;
     }
 
     /** The call site whose allocation was failed, or null if none was. */
-    public CallSite injectedSite() {
+    public synchronized CallSite injectedSite() {
         return injectedSite < 0 ? null : ledger.site(injectedSite);
     }
 }

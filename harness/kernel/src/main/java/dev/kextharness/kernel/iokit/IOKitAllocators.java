@@ -1,5 +1,7 @@
 package dev.kextharness.kernel.iokit;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 import dev.kextharness.kernel.kalloc.Kalloc;
 import dev.kextharness.kernel.ledger.Finding;
 import dev.kextharness.kernel.ledger.FreeFindings;
@@ -29,11 +31,12 @@ public final class IOKitAllocators {
     private final Ledger ledger;
     private final Panicker panicker;
 
-    private long instanceAllocation;
-    private long containerAllocation;
-    private long iomallocAllocation;
-    private long pageableAllocation;
-    private long nextPhysical = 0x10000000L;
+    // debug_iomalloc_size and friends: XNU updates them with OSAddAtomic, from any thread.
+    private final AtomicLong instanceAllocation = new AtomicLong();
+    private final AtomicLong containerAllocation = new AtomicLong();
+    private final AtomicLong iomallocAllocation = new AtomicLong();
+    private final AtomicLong pageableAllocation = new AtomicLong();
+    private final AtomicLong nextPhysical = new AtomicLong(0x10000000L);
 
     public IOKitAllocators(Kalloc kalloc, VmMap kernelMap, SparseMemory memory, Ledger ledger, Panicker panicker) {
         this.kalloc = kalloc;
@@ -47,7 +50,7 @@ public final class IOKitAllocators {
     public long ioMalloc(long size, int site) {
         long addr = kalloc.kalloc(size, true, site);
         if (addr != 0) {
-            iomallocAllocation += size;
+            iomallocAllocation.addAndGet(size);
         }
         return addr;
     }
@@ -67,7 +70,7 @@ public final class IOKitAllocators {
             return;
         }
         kalloc.kfree(addr, size, site);
-        iomallocAllocation -= size;
+        iomallocAllocation.addAndGet(-size);
     }
 
     /** {@code IOMallocAligned(size, alignment)}. */
@@ -92,7 +95,7 @@ public final class IOKitAllocators {
             writeHeader(addr, adjustedSize, allocation);
         }
         if (addr != 0) {
-            iomallocAllocation += size;
+            iomallocAllocation.addAndGet(size);
         }
         return addr;
     }
@@ -114,7 +117,7 @@ public final class IOKitAllocators {
                 kalloc.kfree(allocation, adjustedSize, site);
             }
         }
-        iomallocAllocation -= size;
+        iomallocAllocation.addAndGet(-size);
     }
 
     /**
@@ -131,8 +134,7 @@ public final class IOKitAllocators {
         if (physicalAddress != null) {
             addr = kmemAlloc(size, Math.max(align, AddressSpace.PAGE_SIZE), site, size);
             if (addr != 0 && physicalAddress.length > 0) {
-                physicalAddress[0] = nextPhysical;
-                nextPhysical += AddressSpace.roundPage(size);
+                physicalAddress[0] = nextPhysical.getAndAdd(AddressSpace.roundPage(size));
             }
         } else if (2 * size + HEADER > AddressSpace.PAGE_SIZE || align > AddressSpace.PAGE_SIZE) {
             addr = kmemAlloc(size, Math.max(align, AddressSpace.PAGE_SIZE), site, size);
@@ -150,7 +152,7 @@ public final class IOKitAllocators {
             writeHeader(addr, adjustedSize, allocation);
         }
         if (addr != 0) {
-            iomallocAllocation += size;
+            iomallocAllocation.addAndGet(size);
         }
         return addr;
     }
@@ -169,7 +171,7 @@ public final class IOKitAllocators {
             checkUserSize(allocation, size, site, "IOFreeContiguous");
             kalloc.kfree(allocation, adjustedSize, site);
         }
-        iomallocAllocation -= size;
+        iomallocAllocation.addAndGet(-size);
     }
 
     /** {@code IOMallocPageable(size, alignment)}: pageable pages; NULL above 512 MiB or for an alignment above a page. */
@@ -184,7 +186,7 @@ public final class IOKitAllocators {
             return 0;
         }
         ledger.allocated(site, size);
-        pageableAllocation += size;
+        pageableAllocation.addAndGet(size);
         return entry.start;
     }
 
@@ -197,10 +199,12 @@ public final class IOKitAllocators {
             throw panicker.kernel("iokit/Kernel/IOLib.cpp", 898, site, "IOPageableMapForAddress: null");
         }
         FreeFindings.pageSize(ledger, "IOFreePageable", site, addr, size, entry.requested, entry.site);
-        kernelMap.remove(entry);
+        if (!kernelMap.remove(entry)) {
+            return; // another thread freed it first
+        }
         memory.discard(entry.start, entry.size);
         ledger.freed(entry.site, entry.requested);
-        pageableAllocation -= size;
+        pageableAllocation.addAndGet(-size);
     }
 
     /** Whole pages for {@code size} bytes; the ledger counts the {@code userSize} the caller asked for. */
@@ -224,7 +228,9 @@ public final class IOKitAllocators {
         }
         FreeFindings.pageSize(ledger, function, site, addr, size, entry.requested, entry.site);
         FreeFindings.pages(ledger, entry.site, site, addr);
-        kernelMap.remove(entry);
+        if (!kernelMap.remove(entry)) {
+            return; // another thread freed it first
+        }
         memory.discard(entry.start, entry.size);
         ledger.freed(entry.site, entry.requested);
     }
@@ -245,21 +251,21 @@ public final class IOKitAllocators {
 
     /** {@code debug_ivars_size}: ioalloccount's "Instance allocation". */
     public long instanceAllocation() {
-        return instanceAllocation;
+        return instanceAllocation.get();
     }
 
     /** {@code debug_container_malloc_size}: "Container allocation". */
     public long containerAllocation() {
-        return containerAllocation;
+        return containerAllocation.get();
     }
 
     /** {@code debug_iomalloc_size}: "IOMalloc allocation". */
     public long iomallocAllocation() {
-        return iomallocAllocation;
+        return iomallocAllocation.get();
     }
 
     /** {@code debug_iomallocpageable_size}: "Pageable allocation". */
     public long pageableAllocation() {
-        return pageableAllocation;
+        return pageableAllocation.get();
     }
 }

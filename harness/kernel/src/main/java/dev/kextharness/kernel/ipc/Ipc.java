@@ -52,6 +52,11 @@ import static dev.kextharness.kpi.MachPort.MACH_PORT_VALID;
  * out from a range set apart for them ({@link #IPC_OBJECTS_BASE}). In XNU they are zone elements
  * ({@code ipc ports}, ...); the harness keeps them out of the zone map so that booting processes
  * does not move the zone layout the memory lessons replay.
+ *
+ * <p>Many threads may call at once: each routine runs under the one IPC lock (XNU locks per space
+ * and per port; one lock gives the same answers, with less parallelism on this slow path). The
+ * current task ({@link #enter}) is one for the whole kernel, not one per thread: concurrent callers
+ * that switch tasks see each other's.
  */
 public final class Ipc {
     /** {@code <mach/message.h>}: send and receive return codes. */
@@ -95,34 +100,34 @@ public final class Ipc {
     // Tasks and threads
 
     /** The task whose thread is in the kernel now: kernel_task, or the user process making a call. */
-    public Task currentTask() {
+    public synchronized Task currentTask() {
         return current;
     }
 
     /** Makes {@code task} the current one and returns the previous, to restore after the call. */
-    public Task enter(Task task) {
+    public synchronized Task enter(Task task) {
         Task previous = current;
         current = task;
         return previous;
     }
 
     /** {@code is_table[index].ie_object} as it is, not checked for death; {@link #OUT_OF_TABLE} past the table. */
-    public Object entryObject(IpcSpace space, int index) {
+    public synchronized Object entryObject(IpcSpace space, int index) {
         return index < 0 || index >= space.tableSize() ? OUT_OF_TABLE : space.objects[index];
     }
 
     /** {@code is_table[index].ie_bits} as it is. */
-    public int entryBits(IpcSpace space, int index) {
+    public synchronized int entryBits(IpcSpace space, int index) {
         return space.bits[index];
     }
 
     /** The kernel's own task (pid 0). */
-    public Task kernelTask() {
+    public synchronized Task kernelTask() {
         return kernelTask;
     }
 
     /** Creates a task and its BSD process with a pid of its own and one thread, as fork/exec would. */
-    public Task spawn(String name) {
+    public synchronized Task spawn(String name) {
         while (tasks.containsKey(nextPid)) {
             nextPid++;
         }
@@ -133,7 +138,7 @@ public final class Ipc {
      * Creates a task with this pid, its main thread, and the send right libsystem caches as
      * {@code mach_task_self_} ({@code task_self_trap()} at initialisation).
      */
-    public Task spawn(int pid, String name) {
+    public synchronized Task spawn(int pid, String name) {
         if (tasks.containsKey(pid)) {
             throw new IllegalArgumentException("pid " + pid + " is in use by " + tasks.get(pid));
         }
@@ -173,7 +178,7 @@ public final class Ipc {
     }
 
     /** {@code thread_create}: a new thread of the task, with its thread port. */
-    public MachThread threadCreate(Task task) {
+    public synchronized MachThread threadCreate(Task task) {
         checkAlive(task);
         long addr = allocate(THREAD_SIZE);
         MachThread thread = new MachThread(nextThreadId++, task, addr, this::newKobjectPort);
@@ -187,7 +192,7 @@ public final class Ipc {
      * becomes a dead name, keeping its user references: a {@code mach_thread_self()} reference that
      * was never deallocated outlives the thread and keeps its name in use.
      */
-    public void threadTerminate(MachThread thread) {
+    public synchronized void threadTerminate(MachThread thread) {
         if (!thread.alive) {
             return;
         }
@@ -198,7 +203,7 @@ public final class Ipc {
     }
 
     /** The task ends (exit or crash): its rights are released, its threads and ports die. */
-    public void terminate(Task task) {
+    public synchronized void terminate(Task task) {
         if (!task.alive || task == kernelTask) {
             return;
         }
@@ -228,32 +233,32 @@ public final class Ipc {
     }
 
     /** Ports alive now (not yet freed: active, or dead but still named somewhere). */
-    public long livePorts() {
+    public synchronized long livePorts() {
         return livePorts;
     }
 
     /** Live tasks by pid, kernel_task first. */
-    public Collection<Task> tasks() {
+    public synchronized Collection<Task> tasks() {
         return List.copyOf(tasks.values());
     }
 
     /** The live task with this pid, or null. */
-    public Task task(int pid) {
+    public synchronized Task task(int pid) {
         return tasks.get(pid);
     }
 
     /** The object at a kernel address (a task, proc's task, space, port, port set or thread), or null. */
-    public Object objectAt(long address) {
+    public synchronized Object objectAt(long address) {
         return byAddress.get(address);
     }
 
     /** The task whose {@code task_t} or {@code proc_t} is at {@code address}, or null. */
-    public Task taskAt(long address) {
+    public synchronized Task taskAt(long address) {
         return byAddress.get(address) instanceof Task t ? t : null;
     }
 
     /** The task whose task port {@code name} names in {@code space}, or null (MIG's {@code convert_port_to_task}). */
-    public Task taskNamed(IpcSpace space, int name) {
+    public synchronized Task taskNamed(IpcSpace space, int name) {
         int index = space.lookup(name);
         if (index < 0) {
             return null;
@@ -267,7 +272,7 @@ public final class Ipc {
     // Traps
 
     /** {@code task_self_trap()}: a new send-right reference to the task's own port. */
-    public int taskSelfTrap(Task task) {
+    public synchronized int taskSelfTrap(Task task) {
         checkAlive(task);
         task.taskPort.srights++;
         task.taskPort.references++;
@@ -278,7 +283,7 @@ public final class Ipc {
      * {@code mach_thread_self()} ({@code thread_self_trap}): one more send-right user reference
      * to the thread's port in its task's space, under the same name each time. The caller owns it.
      */
-    public int threadSelfTrap(MachThread thread) {
+    public synchronized int threadSelfTrap(MachThread thread) {
         checkAlive(thread.task());
         if (!thread.alive) {
             return MACH_PORT_DEAD;
@@ -292,7 +297,7 @@ public final class Ipc {
     // mach_port_*
 
     /** {@code mach_port_allocate}: RECEIVE, PORT_SET or DEAD_NAME; other rights are KERN_INVALID_VALUE. */
-    public int allocate(IpcSpace space, int right, int[] name) {
+    public synchronized int allocate(IpcSpace space, int right, int[] name) {
         if (!space.active) {
             return KERN_INVALID_TASK;
         }
@@ -328,7 +333,7 @@ public final class Ipc {
      * or dead name (pegged references stay pegged); destroys a port set; a receive-only name is
      * KERN_INVALID_RIGHT with a guard exception.
      */
-    public int deallocate(IpcSpace space, int name) {
+    public synchronized int deallocate(IpcSpace space, int name) {
         if (!space.active) {
             return KERN_INVALID_TASK;
         }
@@ -358,7 +363,7 @@ public final class Ipc {
     }
 
     /** {@code mach_port_mod_refs}: see the class comment for the rules. */
-    public int modRefs(IpcSpace space, int name, int right, int delta) {
+    public synchronized int modRefs(IpcSpace space, int name, int right, int delta) {
         if (!space.active) {
             return KERN_INVALID_TASK;
         }
@@ -418,7 +423,7 @@ public final class Ipc {
     }
 
     /** {@code mach_port_get_refs}: user references of one right of the name (receive: 1 or 0). */
-    public int getRefs(IpcSpace space, int name, int right, int[] refs) {
+    public synchronized int getRefs(IpcSpace space, int name, int right, int[] refs) {
         if (!space.active) {
             return KERN_INVALID_TASK;
         }
@@ -455,7 +460,7 @@ public final class Ipc {
      * are checked ({@code ipc_object_translate_two}), so an unknown name is KERN_INVALID_NAME even
      * when the other name holds the wrong right.
      */
-    public int moveMember(IpcSpace space, int member, int after) {
+    public synchronized int moveMember(IpcSpace space, int member, int after) {
         if (!space.active) {
             return KERN_INVALID_TASK;
         }
@@ -494,7 +499,7 @@ public final class Ipc {
      * NULL or DEAD is KERN_INVALID_RIGHT, an unknown name KERN_INVALID_NAME, a name that is not a
      * port set KERN_INVALID_RIGHT.
      */
-    public int getSetStatus(IpcSpace space, int name, int[][] members, int[] membersCnt) {
+    public synchronized int getSetStatus(IpcSpace space, int name, int[][] members, int[] membersCnt) {
         if (!space.active) {
             return KERN_INVALID_TASK;
         }
@@ -524,7 +529,7 @@ public final class Ipc {
      * right gets MIG's MACH_SEND_INVALID_RIGHT; the name naming another object is KERN_NAME_EXISTS;
      * the port already named otherwise in the target is KERN_RIGHT_EXISTS.
      */
-    public int insertRight(IpcSpace target, int name, IpcSpace from, int poly, int polyPoly) {
+    public synchronized int insertRight(IpcSpace target, int name, IpcSpace from, int poly, int polyPoly) {
         if (!target.active || !from.active) {
             return KERN_INVALID_TASK;
         }
@@ -580,7 +585,7 @@ public final class Ipc {
     }
 
     /** {@code mach_port_names}: every name in use, ascending, with its type bits. */
-    public int names(IpcSpace space, int[][] names, int[] namesCnt, int[][] types, int[] typesCnt) {
+    public synchronized int names(IpcSpace space, int[][] names, int[] namesCnt, int[][] types, int[] typesCnt) {
         if (!space.active) {
             return KERN_INVALID_TASK;
         }
@@ -608,7 +613,7 @@ public final class Ipc {
      * and every carried right in from {@code from}, then queues the message on the destination's
      * message queue. Rights cross tasks this way.
      */
-    public int send(IpcSpace from, int dest, int destDisposition, int id, int[] names, int[] dispositions) {
+    public synchronized int send(IpcSpace from, int dest, int destDisposition, int id, int[] names, int[] dispositions) {
         if (destDisposition != MACH_MSG_TYPE_COPY_SEND && destDisposition != MACH_MSG_TYPE_MOVE_SEND
                 && destDisposition != MACH_MSG_TYPE_MOVE_SEND_ONCE && destDisposition != MACH_MSG_TYPE_MAKE_SEND
                 && destDisposition != MACH_MSG_TYPE_MAKE_SEND_ONCE) {
@@ -652,7 +657,7 @@ public final class Ipc {
      * sender to receiver does; returns its name in {@code to}, or MACH_PORT_NULL if {@code from}
      * cannot give it.
      */
-    public int transfer(IpcSpace from, int name, int disposition, IpcSpace to) {
+    public synchronized int transfer(IpcSpace from, int name, int disposition, IpcSpace to) {
         int index = from.lookup(name);
         if (index < 0 || !from.active || !to.active) {
             return 0;
@@ -669,7 +674,7 @@ public final class Ipc {
     }
 
     /** {@code mach_msg} receive with a zero timeout: the first queued message, its rights copied out. */
-    public int receive(IpcSpace space, int name, Received[] out) {
+    public synchronized int receive(IpcSpace space, int name, Received[] out) {
         int index = space.lookup(name);
         if (index < 0 || !(space.objects[index] instanceof IpcPort port)
                 || (IpcSpace.type(space.bits[index]) & MACH_PORT_TYPE_RECEIVE) == 0) {
@@ -694,7 +699,7 @@ public final class Ipc {
     // Census and kext tracking
 
     /** What {@code mach_port_names} shows for each live task: Activity Monitor's "Ports" column and more. */
-    public PortCensus census() {
+    public synchronized PortCensus census() {
         List<PortCensus.Row> rows = new ArrayList<>();
         for (Task t : tasks.values()) {
             if (t == kernelTask) {
@@ -724,7 +729,7 @@ public final class Ipc {
     }
 
     /** The ledger of rights kexts' code added and released, by load tag. */
-    public KextPortRights kextRights() {
+    public synchronized KextPortRights kextRights() {
         return kextRights;
     }
 
@@ -732,13 +737,13 @@ public final class Ipc {
      * The {@code ie_bits} of a name as {@code mach_port_names} reports them (a send right whose port
      * died shows as a dead name), or 0 if it is not in use. Read-only: the entry is not rewritten.
      */
-    public int bitsOf(IpcSpace space, int name) {
+    public synchronized int bitsOf(IpcSpace space, int name) {
         int index = space.lookup(name);
         return index < 0 ? 0 : visibleBits(space, index);
     }
 
     /** The object a name in use stands for (port or port set), or null. */
-    public Object objectOf(IpcSpace space, int name) {
+    public synchronized Object objectOf(IpcSpace space, int name) {
         int index = space.lookup(name);
         return index < 0 ? null : space.objects[index];
     }

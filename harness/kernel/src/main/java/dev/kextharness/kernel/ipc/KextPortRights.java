@@ -54,7 +54,7 @@ public final class KextPortRights {
     private final Map<Integer, Map<String, Holding>> byKext = new HashMap<>();
 
     /** Records what a kext call at {@code site} did to a name: {@code before} and {@code after} are its ie_bits. */
-    public void changed(int loadTag, int site, Task task, int name, int before, int after, Object object) {
+    public synchronized void changed(int loadTag, int site, Task task, int name, int before, int after, Object object) {
         if (before == after || name == 0 || name == -1) {
             return;
         }
@@ -75,7 +75,7 @@ public final class KextPortRights {
      * been freed, or reused for another object, counts for nothing; a send right whose port died
      * counts as the dead name it became.
      */
-    public List<Held> outstanding(int loadTag, Ipc ipc) {
+    public synchronized List<Held> outstanding(int loadTag, Ipc ipc) {
         List<Held> out = new ArrayList<>();
         Map<String, Holding> holdings = byKext.getOrDefault(loadTag, Map.of());
         for (Holding h : holdings.values()) {
@@ -95,7 +95,7 @@ public final class KextPortRights {
     }
 
     /** Forgets a kext's holdings (after its verdict). */
-    public void forget(int loadTag) {
+    public synchronized void forget(int loadTag) {
         byKext.remove(loadTag);
     }
 

@@ -44,8 +44,6 @@ public final class Kalloc {
     private final long wiredExtentLimit;
     private boolean fellBack;
     private final dev.kextharness.kernel.log.KernelLog log;
-    /** What the last zone free freed (the kernel runs on one thread at a time). */
-    private final Zalloc.Freed freed = new Zalloc.Freed();
 
     /** How many freed large blocks keep their history for use-after-free reports (ASan's quarantine, by count). */
     static final int FREED_BLOCKS_KEPT = 4096;
@@ -57,11 +55,15 @@ public final class Kalloc {
     public record FreedBlock(VmMap.Entry entry, int freeSite) {
     }
 
-    private long largeInuse;
-    private long largeTotal;
-    private long largeMax;
-    private long largeSum;
-    private long largestAllocated = KALLOC_KERNMAP_SIZE;
+    /** Guards the freed-block history (freedBlocks, freedOrder). */
+    private final Object freedHistory = new Object();
+    /** Guards the kalloc_large counters, as XNU's kalloc_lock does. */
+    private final Object largeCounters = new Object();
+    private volatile long largeInuse;
+    private volatile long largeTotal;
+    private volatile long largeMax;
+    private volatile long largeSum;
+    private volatile long largestAllocated = KALLOC_KERNMAP_SIZE;
 
     public Kalloc(Zalloc zalloc, VmMap kallocMap, VmMap kernelMap, SparseMemory memory, Ledger ledger,
                   Panicker panicker, long physicalMemory, dev.kextharness.kernel.log.KernelLog log) {
@@ -181,13 +183,15 @@ public final class Kalloc {
             return 0;
         }
         forgetFreed(entry.start, entry.end());
-        if (rounded > largestAllocated) {
-            largestAllocated = rounded;
+        synchronized (largeCounters) { // kalloc_spin_lock
+            if (rounded > largestAllocated) {
+                largestAllocated = rounded;
+            }
+            largeInuse++;
+            largeTotal += rounded;
+            largeSum += rounded;
+            largeMax = Math.max(largeMax, largeTotal);
         }
-        largeInuse++;
-        largeTotal += rounded;
-        largeSum += rounded;
-        largeMax = Math.max(largeMax, largeTotal);
         ledger.allocated(site, size);
         return entry.start;
     }
@@ -200,6 +204,7 @@ public final class Kalloc {
     public void kfree(long addr, long size, int site) {
         if (size >= 0 && size < KALLOC_MAX_PREROUNDED) {
             Zone zone = zoneFor(size);
+            Zalloc.Freed freed = new Zalloc.Freed();
             zalloc.zfree(zone, addr, site, freed);
             FreeFindings.kfree(ledger, freed.site(), site, addr, freed.requested(), size, zone.name());
             return;
@@ -240,17 +245,23 @@ public final class Kalloc {
     }
 
     private void releaseLarge(VmMap map, VmMap.Entry entry, int freeSite) {
-        FreedBlock freed = new FreedBlock(entry, freeSite);
-        freedBlocks.put(entry.start, freed);
-        freedOrder.addLast(freed);
-        if (freedOrder.size() > FREED_BLOCKS_KEPT) {
-            FreedBlock oldest = freedOrder.removeFirst();
-            freedBlocks.remove(oldest.entry().start, oldest);
+        synchronized (freedHistory) {
+            if (!map.remove(entry)) {
+                return; // another thread freed it first
+            }
+            FreedBlock freed = new FreedBlock(entry, freeSite);
+            freedBlocks.put(entry.start, freed);
+            freedOrder.addLast(freed);
+            if (freedOrder.size() > FREED_BLOCKS_KEPT) {
+                FreedBlock oldest = freedOrder.removeFirst();
+                freedBlocks.remove(oldest.entry().start, oldest);
+            }
         }
-        map.remove(entry);
         memory.discard(entry.start, entry.size);
-        largeInuse--;
-        largeTotal -= entry.size;
+        synchronized (largeCounters) {
+            largeInuse--;
+            largeTotal -= entry.size;
+        }
         ledger.freed(entry.site, entry.requested);
     }
 
@@ -265,6 +276,7 @@ public final class Kalloc {
         }
         Zone zone = zalloc.zoneOf(addr);
         if (zone != null) {
+            Zalloc.Freed freed = new Zalloc.Freed();
             zalloc.zfree(zone, addr, site, freed);
             FreeFindings.kfree(ledger, freed.site(), site, addr, freed.requested(), -1, zone.name());
             return zone.elemSize();
@@ -303,20 +315,24 @@ public final class Kalloc {
 
     /** The freed large block whose range holds {@code addr} and was not mapped again since, or null. */
     public FreedBlock freedBlockAt(long addr) {
-        var floor = freedBlocks.floorEntry(addr);
-        return floor != null && floor.getValue().entry().contains(addr) ? floor.getValue() : null;
+        synchronized (freedHistory) {
+            var floor = freedBlocks.floorEntry(addr);
+            return floor != null && floor.getValue().entry().contains(addr) ? floor.getValue() : null;
+        }
     }
 
     /** Drops the history of freed blocks that overlap a range mapped again. */
     private void forgetFreed(long start, long end) {
-        if (freedBlocks.isEmpty()) {
-            return;
+        synchronized (freedHistory) {
+            if (freedBlocks.isEmpty()) {
+                return;
+            }
+            var floor = freedBlocks.floorEntry(start);
+            if (floor != null && Long.compareUnsigned(floor.getValue().entry().end(), start) > 0) {
+                freedBlocks.remove(floor.getKey());
+            }
+            freedBlocks.subMap(start, true, end, false).clear();
         }
-        var floor = freedBlocks.floorEntry(start);
-        if (floor != null && Long.compareUnsigned(floor.getValue().entry().end(), start) > 0) {
-            freedBlocks.remove(floor.getKey());
-        }
-        freedBlocks.subMap(start, true, end, false).clear();
     }
 
     /** The live large block that starts at {@code addr}, or null. */

@@ -1,5 +1,7 @@
 package dev.kextharness.kernel.ledger;
 
+import dev.kextharness.kernel.cpu.Cpus;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -9,40 +11,71 @@ import java.util.List;
  * and bytes. Which block belongs to which site is kept by the allocators themselves, next to the
  * block (a zone element's slot, a vm map entry), so counting here costs two array increments.
  * Counts are exact: never sampled, never left to the garbage collector.
+ *
+ * <p>Many threads count at once: each simulated CPU has its own row of counters, written only by
+ * the thread that holds that CPU ({@link Cpus}), with plain stores and no lock; a total is the sum
+ * of the rows. Rows grow in blocks of {@value #BLOCK} sites, and a block never moves once made, so
+ * a site registered while other CPUs count loses no update. Totals read while other threads
+ * allocate are a moment's view; read after those threads finish (joined, or past a latch), exact.
  */
 public final class Ledger {
-    private CallSite[] sites = new CallSite[64];
-    private byte[] family = new byte[64];
-    private int[] loadTag = new int[64];
-    private long[] liveCount = new long[64];
-    private long[] liveBytes = new long[64];
-    private long[] totalCount = new long[64];
-    private int siteCount;
+    /** Sites per block of counters. */
+    static final int BLOCK = 256;
+    /** Counters per site: live count, live bytes, total count. */
+    private static final int PER_SITE = 3;
 
-    private final List<Finding> findings = new ArrayList<>();
-    private boolean findingsEnabled;
-    private boolean counting = true;
+    private volatile CallSite[] sites = new CallSite[64];
+    private volatile byte[] family = new byte[64];
+    private volatile int[] loadTag = new int[64];
+    private volatile int siteCount;
+    /** Per CPU, blocks of {@link #BLOCK} sites' counters. */
+    private final CpuRow[] rows;
+    private final Cpus cpus;
 
+    private final List<Finding> findings = java.util.Collections.synchronizedList(new ArrayList<>());
+    private volatile boolean findingsEnabled;
+    private volatile boolean counting = true;
+
+    /** One CPU's counters. */
+    private static final class CpuRow {
+        volatile long[][] blocks = new long[0][];
+    }
+
+    /** A ledger for a kernel of one CPU (tests of the ledger alone). */
     public Ledger(boolean findingsEnabled) {
+        this(findingsEnabled, new Cpus(1));
+    }
+
+    public Ledger(boolean findingsEnabled, Cpus cpus) {
         this.findingsEnabled = findingsEnabled;
+        this.cpus = cpus;
+        this.rows = new CpuRow[cpus.count()];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = new CpuRow();
+        }
     }
 
     /** Adds a site of {@code function}, which allocates from or frees to {@code f}, and returns its id. */
-    public int register(int tag, String bundleId, String function, Family f, String className, String methodName,
-                        String fileName, int line) {
-        if (siteCount == sites.length) {
-            int n = siteCount * 2;
-            sites = Arrays.copyOf(sites, n);
+    public synchronized int register(int tag, String bundleId, String function, Family f, String className,
+                                     String methodName, String fileName, int line) {
+        int id = siteCount;
+        if (id == sites.length) {
+            int n = id * 2;
             family = Arrays.copyOf(family, n);
             loadTag = Arrays.copyOf(loadTag, n);
-            liveCount = Arrays.copyOf(liveCount, n);
-            liveBytes = Arrays.copyOf(liveBytes, n);
-            totalCount = Arrays.copyOf(totalCount, n);
+            sites = Arrays.copyOf(sites, n);
         }
-        int id = siteCount++;
-        sites[id] = new CallSite(id, tag, bundleId, function, f, className, methodName, fileName, line);
+        if (id % BLOCK == 0) {
+            for (CpuRow row : rows) {
+                long[][] blocks = Arrays.copyOf(row.blocks, id / BLOCK + 1);
+                blocks[id / BLOCK] = new long[BLOCK * PER_SITE];
+                row.blocks = blocks;
+            }
+        }
         family[id] = (byte) f.ordinal();
         loadTag[id] = tag;
+        sites[id] = new CallSite(id, tag, bundleId, function, f, className, methodName, fileName, line);
+        siteCount = id + 1;
         return id;
     }
 
@@ -62,21 +95,55 @@ public final class Ledger {
         return loadTag[site];
     }
 
-    /** Records a new live allocation of {@code requested} bytes made at {@code site}. */
-    public void allocated(int site, long requested) {
+    /** Records a new live allocation of {@code requested} bytes made at {@code site}, on a CPU the caller holds. */
+    public void allocated(int cpu, int site, long requested) {
         if (counting) {
-            liveCount[site]++;
-            liveBytes[site] += requested;
-            totalCount[site]++;
+            long[] block = rows[cpu].blocks[site / BLOCK];
+            int at = (site % BLOCK) * PER_SITE;
+            block[at]++;
+            block[at + 1] += requested;
+            block[at + 2]++;
         }
     }
 
-    /** Records that a live allocation made at {@code site} was freed. */
-    public void freed(int site, long requested) {
+    /** Records that a live allocation made at {@code site} was freed, on a CPU the caller holds. */
+    public void freed(int cpu, int site, long requested) {
         if (counting) {
-            liveCount[site]--;
-            liveBytes[site] -= requested;
+            long[] block = rows[cpu].blocks[site / BLOCK];
+            int at = (site % BLOCK) * PER_SITE;
+            block[at]--;
+            block[at + 1] -= requested;
         }
+    }
+
+    /** Records a new live allocation from a path that holds no CPU (large blocks): takes one for the update. */
+    public void allocated(int site, long requested) {
+        Cpus.Cpu cpu = cpus.acquire();
+        try {
+            allocated(cpu.id(), site, requested);
+        } finally {
+            cpus.release(cpu);
+        }
+    }
+
+    /** Records a free from a path that holds no CPU (large blocks): takes one for the update. */
+    public void freed(int site, long requested) {
+        Cpus.Cpu cpu = cpus.acquire();
+        try {
+            freed(cpu.id(), site, requested);
+        } finally {
+            cpus.release(cpu);
+        }
+    }
+
+    private long sum(int site, int counter) {
+        long total = 0;
+        int b = site / BLOCK;
+        int at = (site % BLOCK) * PER_SITE + counter;
+        for (CpuRow row : rows) {
+            total += row.blocks[b][at];
+        }
+        return total;
     }
 
     /**
@@ -96,24 +163,26 @@ public final class Ledger {
     }
 
     public long liveCount(int site) {
-        return liveCount[site];
+        return sum(site, 0);
     }
 
     public long liveBytes(int site) {
-        return liveBytes[site];
+        return sum(site, 1);
     }
 
     /** Allocations made at the site over the kernel's life. */
     public long totalCount(int site) {
-        return totalCount[site];
+        return sum(site, 2);
     }
 
     /** Live allocations made by the kext with this load tag. */
     public long liveCountOfKext(int tag) {
         long n = 0;
-        for (int i = 0; i < siteCount; i++) {
-            if (loadTag[i] == tag) {
-                n += liveCount[i];
+        int count = siteCount;
+        int[] tags = loadTag;
+        for (int i = 0; i < count; i++) {
+            if (tags[i] == tag) {
+                n += liveCount(i);
             }
         }
         return n;
@@ -140,13 +209,15 @@ public final class Ledger {
     }
 
     public List<Finding> findings() {
-        return List.copyOf(findings);
+        synchronized (findings) {
+            return List.copyOf(findings);
+        }
     }
 
     /** Findings whose site belongs to the kext with this load tag. */
     public List<Finding> findingsOfKext(int tag) {
         List<Finding> out = new ArrayList<>();
-        for (Finding f : findings) {
+        for (Finding f : findings()) {
             if (f.site() != null && f.site().loadTag() == tag) {
                 out.add(f);
             }

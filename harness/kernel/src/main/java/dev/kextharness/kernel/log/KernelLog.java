@@ -7,7 +7,8 @@ import java.util.function.Consumer;
 /**
  * The kernel's message buffer (msgbuf): what {@code printf} and {@code IOLog} write, and the
  * kernel's own messages. Text is kept as written; complete lines are also kept with the simulated
- * time they were finished at, and passed to listeners (the command line streams them).
+ * time they were finished at, and passed to listeners (the command line streams them). Many
+ * threads may write at once: each call's text stays together, as one {@code printf} of XNU's does.
  */
 public final class KernelLog {
 
@@ -25,7 +26,7 @@ public final class KernelLog {
     }
 
     /** Appends raw text, as kernel printf does; each newline finishes a line. */
-    public void append(String text) {
+    public synchronized void append(String text) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c == '\n') {
@@ -37,7 +38,7 @@ public final class KernelLog {
     }
 
     /** Appends one complete line (a kernel message such as OSKext's). */
-    public void printf(String line) {
+    public synchronized void printf(String line) {
         append(line);
         append("\n");
     }
@@ -52,12 +53,12 @@ public final class KernelLog {
     }
 
     /** Finished lines, oldest first. */
-    public List<Line> lines() {
+    public synchronized List<Line> lines() {
         return List.copyOf(lines);
     }
 
     /** The text of finished lines from index {@code from} on. */
-    public List<String> textSince(int from) {
+    public synchronized List<String> textSince(int from) {
         List<String> out = new ArrayList<>();
         for (int i = from; i < lines.size(); i++) {
             out.add(lines.get(i).text());
@@ -65,12 +66,12 @@ public final class KernelLog {
         return out;
     }
 
-    public int size() {
+    public synchronized int size() {
         return lines.size();
     }
 
     /** Everything written, as text (an unfinished last line included). */
-    public String text() {
+    public synchronized String text() {
         StringBuilder sb = new StringBuilder();
         for (Line line : lines) {
             sb.append(line.text()).append('\n');
@@ -78,7 +79,7 @@ public final class KernelLog {
         return sb.append(pending).toString();
     }
 
-    public void addListener(Consumer<Line> listener) {
+    public synchronized void addListener(Consumer<Line> listener) {
         listeners.add(listener);
     }
 }

@@ -62,7 +62,7 @@ public final class OSMallocTags {
     }
 
     /** {@code OSMalloc_Tagalloc(name, flags)}: refcount 1, state VALID. */
-    public long tagalloc(String name, int flags, int site) {
+    public synchronized long tagalloc(String name, int flags, int site) {
         long tag = kalloc.kalloc(TAG_SIZE, true, site);
         memory.fill(tag, TAG_SIZE, 0);
         if ((flags & OSMT_PAGEABLE) != 0) {
@@ -81,7 +81,7 @@ public final class OSMallocTags {
     }
 
     /** {@code OSMalloc_Tagfree(tag)}: VALID to VALID|RELEASED, then drops the tag's own reference. */
-    public void tagfree(long tag, int site) {
+    public synchronized void tagfree(long tag, int site) {
         long state = state(tag);
         if (state != OSMT_VALID) {
             throw panicker.kernel("osfmk/kern/kalloc.c", 988, site, CFormat.format(
@@ -156,13 +156,15 @@ public final class OSMallocTags {
         checkTagInUse("OSFree", tag, site);
         if (isPageable(tag) && usize >= AddressSpace.PAGE_SIZE) {
             VmMap.Entry entry = kernelMap.entryAt(addr);
+            if (entry != null && entry.kind == VmMap.Kind.PAGEABLE && !kernelMap.remove(entry)) {
+                entry = null; // another thread freed it first
+            }
             if (entry == null || entry.kind != VmMap.Kind.PAGEABLE) {
                 ledger.report(new Finding(Finding.Kind.LARGE_FREE_MISMATCH, ledger.site(site), addr, CFormat.format(
                         "OSFree(%p, %u) with a pageable tag frees no pageable block: real XNU's kmem_free "
                                 + "unmaps the range silently.", addr, usize)));
             } else {
                 checkTag(entry.aux, tag, addr, site);
-                kernelMap.remove(entry);
                 memory.discard(entry.start, entry.size);
                 ledger.freed(entry.site, entry.requested);
             }
@@ -184,7 +186,7 @@ public final class OSMallocTags {
     }
 
     /** {@code OSMalloc_Tagref}: panics on a bad state, then refcount + 1. */
-    void tagref(long tag, int site) {
+    synchronized void tagref(long tag, int site) {
         long state = state(tag);
         if ((state & OSMT_VALID_MASK) != OSMT_VALID) {
             throw panicker.kernel("osfmk/kern/kalloc.c", 957, site, CFormat.format(
@@ -194,7 +196,7 @@ public final class OSMallocTags {
     }
 
     /** {@code OSMalloc_Tagrele}: the same state check (and message) as Tagref, then refcount - 1. */
-    void tagrele(long tag, int site) {
+    synchronized void tagrele(long tag, int site) {
         long state = state(tag);
         if ((state & OSMT_VALID_MASK) != OSMT_VALID) {
             throw panicker.kernel("osfmk/kern/kalloc.c", 968, site, CFormat.format(
@@ -243,7 +245,7 @@ public final class OSMallocTags {
     }
 
     /** Tags on {@code OSMalloc_tag_list} (allocated and not yet freed), oldest first. */
-    public List<Long> liveTags() {
+    public synchronized List<Long> liveTags() {
         return new ArrayList<>(tags);
     }
 }

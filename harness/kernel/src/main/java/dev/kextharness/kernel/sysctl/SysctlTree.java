@@ -62,7 +62,12 @@ public final class SysctlTree {
     private final Map<Object, List<SysctlOid>> lists = new IdentityHashMap<>();
     private final Map<SysctlOid, Registration> registered = new IdentityHashMap<>();
     /** The transfer buffers of the calls in flight, by request. */
-    private final Map<SysctlReq, Transfer> inFlight = new IdentityHashMap<>();
+    private final Map<SysctlReq, Transfer> inFlight = java.util.Collections.synchronizedMap(new IdentityHashMap<>());
+    /**
+     * {@code sysctl_geometry_lock}: calls share it, handlers included, so that an OID cannot be
+     * unregistered while its handler runs; registering and unregistering take it alone.
+     */
+    private final java.util.concurrent.locks.ReadWriteLock geometry = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
     /**
      * @param kextLoaded whether the kext with a load tag is still loaded (tag 0 is the kernel)
@@ -96,6 +101,15 @@ public final class SysctlTree {
      * sibling) + 1} and writes the number back; a number already taken in the parent panics.
      */
     public void register(SysctlOid oid, int loadTag, int site) {
+        geometry.writeLock().lock();
+        try {
+            registerLocked(oid, loadTag, site);
+        } finally {
+            geometry.writeLock().unlock();
+        }
+    }
+
+    private void registerLocked(SysctlOid oid, int loadTag, int site) {
         List<SysctlOid> siblings = siblings(oid.oid_parent);
         if (oid.oid_number == OID_AUTO) {
             int n = OID_AUTO_START;
@@ -127,6 +141,15 @@ public final class SysctlTree {
      * the list, a NULL dereference in XNU: a page-fault panic here too.
      */
     public void unregister(SysctlOid oid, int site) {
+        geometry.writeLock().lock();
+        try {
+            unregisterLocked(oid, site);
+        } finally {
+            geometry.writeLock().unlock();
+        }
+    }
+
+    private void unregisterLocked(SysctlOid oid, int site) {
         List<SysctlOid> siblings = siblings(oid.oid_parent);
         if (!siblings.remove(oid)) {
             KernelPanic p = Traps.pageFault(panicker, site, 0);
@@ -153,6 +176,15 @@ public final class SysctlTree {
 
     /** OIDs registered by the kext with this load tag, still in the tree. */
     public List<Registration> registeredBy(int loadTag) {
+        geometry.readLock().lock();
+        try {
+            return registeredByLocked(loadTag);
+        } finally {
+            geometry.readLock().unlock();
+        }
+    }
+
+    private List<Registration> registeredByLocked(int loadTag) {
         List<Registration> out = new ArrayList<>();
         for (Registration r : registered.values()) {
             if (r.loadTag() == loadTag) {
@@ -164,6 +196,15 @@ public final class SysctlTree {
 
     /** Every registered OID. */
     public List<Registration> registrations() {
+        geometry.readLock().lock();
+        try {
+            return registrationsLocked();
+        } finally {
+            geometry.readLock().unlock();
+        }
+    }
+
+    private List<Registration> registrationsLocked() {
         return List.copyOf(registered.values());
     }
 
@@ -265,6 +306,16 @@ public final class SysctlTree {
      */
     public Result call(int[] name, int namelen, long proc, byte[] oldp, long oldlen, byte[] newp, long newlen,
                        Invoker invoker) {
+        geometry.readLock().lock();
+        try {
+            return callLocked(name, namelen, proc, oldp, oldlen, newp, newlen, invoker);
+        } finally {
+            geometry.readLock().unlock();
+        }
+    }
+
+    private Result callLocked(int[] name, int namelen, long proc, byte[] oldp, long oldlen, byte[] newp, long newlen,
+                              Invoker invoker) {
         if (namelen < 2 || namelen > CTL_MAXNAME || name == null || name.length < namelen) {
             return new Result(EINVAL, 0);
         }

@@ -4,8 +4,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
 /**
@@ -23,7 +24,9 @@ import java.util.function.LongConsumer;
  * {@code memset} of gigabytes costs a table entry per page, not the bytes.
  *
  * <p>Whether an address is mapped at all is the caller's business (zones and vm maps know); this
- * class only holds bytes. Little-endian, as on x86_64.
+ * class only holds bytes. Little-endian, as on x86_64. Safe for many threads: segments and pages
+ * are published by compare-and-set, readers take no lock and write nothing shared, and threads that
+ * write different bytes of a page do not disturb each other.
  */
 public final class SparseMemory {
     /** {@code ZP_POISON} on LP64. */
@@ -34,6 +37,20 @@ public final class SparseMemory {
         void wrote(long addr, long length);
     }
 
+    /**
+     * Unwritten words that read otherwise than the fill: the zone allocator's zcache canaries in
+     * the first and last word of a cached zone's elements, which cost no page until written.
+     */
+    public interface Overlay {
+        /** What the unwritten 8-byte aligned word at {@code addr} reads as, given its fill. */
+        long word(long addr, long fill);
+
+        /** Writes the overlay's words into a page of the poisoned range that is coming into existence. */
+        void initPage(long base, byte[] page);
+    }
+
+    private static final VarHandle SEGMENT = MethodHandles.arrayElementVarHandle(byte[][][].class);
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(byte[][].class);
     /** Little-endian 8-byte view of a page, for word loads, stores and fills. */
     private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final int PAGE = (int) AddressSpace.PAGE_SIZE;
@@ -44,8 +61,6 @@ public final class SparseMemory {
     private static final long TABLE_PAGES = (AddressSpace.KERNEL_MAP_END - TABLE_BASE) >>> AddressSpace.PAGE_SHIFT;
     /** A page of poison, copied into new zone pages and over freed bytes. */
     private static final byte[] POISON_PAGE = new byte[PAGE];
-    /** No page number has it: page numbers are addresses shifted right, so their top bits are clear. */
-    private static final long NO_PAGE = -1;
 
     static {
         for (int i = 0; i < PAGE; i += 8) {
@@ -57,17 +72,16 @@ public final class SparseMemory {
     private final long poisonedEnd;
     private final byte[][][] segments = new byte[(int) ((TABLE_PAGES + SEGMENT_MASK) >>> SEGMENT_SHIFT)][][];
     /** Pages outside the kernel range (none in a normal run): kept, but not worth a table. */
-    private final Map<Long, byte[]> strayPages = new HashMap<>();
-    private int materialized;
+    private final Map<Long, byte[]> strayPages = new ConcurrentHashMap<>();
+    private final AtomicInteger materialized = new AtomicInteger();
     /** Pages with bytes of their own (not a shared uniform page): what the contents cost in heap. */
-    private int privatePages;
+    private final AtomicInteger privatePages = new AtomicInteger();
     /** Shared read-only pages, one per byte value, made on first use; one byte longer than a page to tell them apart. */
     private static final byte[][] UNIFORM = new byte[256][];
-    /** The page of the last access: an element's stores and loads mostly hit one page. */
-    private long lastPageNumber = NO_PAGE;
-    private byte[] lastPage;
     private LongConsumer pageObserver = addr -> { };
     private ZoneWriteObserver zoneWriteObserver = (addr, length) -> { };
+    /** Words of unwritten memory that read otherwise than the fill (the zcache canaries); null if none. */
+    private volatile Overlay overlay;
 
     /**
      * @param poisonedStart first address of the range whose unwritten bytes read as poison (the zone map)
@@ -92,6 +106,29 @@ public final class SparseMemory {
         this.zoneWriteObserver = observer;
     }
 
+    /** Sets the overlay of unwritten words (once, at boot). */
+    public void setOverlay(Overlay overlay) {
+        this.overlay = overlay;
+    }
+
+    /** Writes a little-endian word into a page's bytes (for an {@link Overlay}'s {@code initPage}). */
+    public static void putWord(byte[] page, int offset, long value) {
+        WORDS.set(page, offset, value);
+    }
+
+    /**
+     * Stores an aligned word only if its page exists with bytes of its own; an unwritten page keeps
+     * reading as its fill and overlay. Returns whether it stored.
+     */
+    public boolean storeIfMaterialized(long addr, long value) {
+        byte[] page = existingPage(addr >>> AddressSpace.PAGE_SHIFT);
+        if (page == null) {
+            return false;
+        }
+        WORDS.set(page(addr), offset(addr), value);
+        return true;
+    }
+
     /** True if {@code addr} is in the range whose unwritten bytes read as poison. */
     public boolean poisoned(long addr) {
         return Long.compareUnsigned(addr, poisonedStart) >= 0 && Long.compareUnsigned(addr, poisonedEnd) < 0;
@@ -99,7 +136,12 @@ public final class SparseMemory {
 
     /** The byte an unwritten address reads as. */
     public int fillByte(long addr) {
-        return poisoned(addr) ? poisonByte(addr) & 0xff : 0;
+        if (!poisoned(addr)) {
+            return 0;
+        }
+        Overlay o = overlay;
+        long word = o == null ? ZP_POISON : o.word(addr & ~7L, ZP_POISON);
+        return (int) (word >>> ((addr & 7) * 8)) & 0xff;
     }
 
     public int load8(long addr) {
@@ -244,7 +286,7 @@ public final class SparseMemory {
             byte[] to = page(d);
             if (srcPoison) {
                 for (int i = 0; i < n; i++) {
-                    to[offset(d) + i] = poisonByte(s + i);
+                    to[offset(d) + i] = (byte) fillByte(s + i);
                 }
             } else {
                 Arrays.fill(to, offset(d), offset(d) + n, (byte) 0);
@@ -285,8 +327,11 @@ public final class SparseMemory {
             long words = Math.min(PAGE - inPage, length - offset) >>> 3;
             byte[] page = existingPage(a >>> AddressSpace.PAGE_SHIFT);
             if (page == null) {
-                if (unwrittenWord(a) != ZP_POISON) {
-                    return offset;
+                int checked = overlay == null ? 1 : (int) Math.max(words, 1);
+                for (int w = 0; w < checked; w++) {
+                    if (unwrittenWord(a + 8L * w) != ZP_POISON) {
+                        return offset + 8L * w;
+                    }
                 }
             } else {
                 for (int w = 0; w < words; w++) {
@@ -302,7 +347,7 @@ public final class SparseMemory {
 
     /** True if any page overlapping the range has been written. */
     public boolean anyMaterialized(long addr, long length) {
-        if (materialized == 0 || length <= 0) {
+        if (materialized.get() == 0 || length <= 0) {
             return false;
         }
         for (long p = addr >>> AddressSpace.PAGE_SHIFT; p <= (addr + length - 1) >>> AddressSpace.PAGE_SHIFT; p++) {
@@ -315,24 +360,22 @@ public final class SparseMemory {
 
     /** Forgets the pages of a range that was unmapped, so it reads as fresh memory again. */
     public void discard(long addr, long length) {
-        if (materialized == 0 || length <= 0) {
+        if (materialized.get() == 0 || length <= 0) {
             return;
         }
         for (long p = addr >>> AddressSpace.PAGE_SHIFT; p <= (addr + length - 1) >>> AddressSpace.PAGE_SHIFT; p++) {
             remove(p);
         }
-        lastPageNumber = NO_PAGE;
-        lastPage = null;
     }
 
     /** Number of pages whose bytes exist (written pages, shared uniform ones included). */
     public int materializedPages() {
-        return materialized;
+        return materialized.get();
     }
 
     /** Number of pages holding bytes of their own: 4 KiB of heap each. */
     public int privatePages() {
-        return privatePages;
+        return privatePages.get();
     }
 
     private static byte[] uniformPage(byte value) {
@@ -355,16 +398,23 @@ public final class SparseMemory {
         return (int) (addr & AddressSpace.PAGE_MASK);
     }
 
-    private static byte poisonByte(long addr) {
-        return (byte) (ZP_POISON >>> ((addr & 7) * 8));
-    }
-
     private static long truncate(long value, int width) {
         return width == 8 ? value : value & ((1L << (8 * width)) - 1);
     }
 
     /** The little-endian word unwritten memory at {@code addr} reads as. */
     private long unwrittenWord(long addr) {
+        Overlay o = overlay;
+        if (o != null && poisoned(addr)) {
+            if ((addr & 7) == 0) {
+                return o.word(addr, ZP_POISON);
+            }
+            long value = 0;
+            for (int i = 7; i >= 0; i--) {
+                value = (value << 8) | fillByte(addr + i);
+            }
+            return value;
+        }
         boolean first = poisoned(addr);
         if (first == poisoned(addr + 7)) {
             return first ? Long.rotateRight(ZP_POISON, (int) (addr & 7) * 8) : 0;
@@ -378,22 +428,14 @@ public final class SparseMemory {
 
     /** The page's bytes, or null if it was never written: one table lookup per access. */
     private byte[] existingPage(long pageNumber) {
-        if (pageNumber == lastPageNumber) {
-            return lastPage;
-        }
-        byte[] page = lookup(pageNumber);
-        if (page != null) {
-            lastPageNumber = pageNumber;
-            lastPage = page;
-        }
-        return page;
+        return lookup(pageNumber);
     }
 
     private byte[] lookup(long pageNumber) {
         long index = pageNumber - (TABLE_BASE >>> AddressSpace.PAGE_SHIFT);
         if (index >= 0 && index < TABLE_PAGES) {
-            byte[][] segment = segments[(int) (index >>> SEGMENT_SHIFT)];
-            return segment == null ? null : segment[(int) (index & SEGMENT_MASK)];
+            byte[][] segment = (byte[][]) SEGMENT.getAcquire(segments, (int) (index >>> SEGMENT_SHIFT));
+            return segment == null ? null : (byte[]) SLOT.getAcquire(segment, (int) (index & SEGMENT_MASK));
         }
         return strayPages.get(pageNumber);
     }
@@ -402,29 +444,56 @@ public final class SparseMemory {
         install(pageNumber, null);
     }
 
-    /** Puts {@code page} (null: none) in the table at {@code pageNumber}, keeping the counts. */
+    /** Puts {@code page} (null: none) in the table at {@code pageNumber}, whatever was there. */
     private void install(long pageNumber, byte[] page) {
         long index = pageNumber - (TABLE_BASE >>> AddressSpace.PAGE_SHIFT);
         byte[] old;
         if (index >= 0 && index < TABLE_PAGES) {
-            int s = (int) (index >>> SEGMENT_SHIFT);
-            if (segments[s] == null) {
-                if (page == null) {
-                    return;
-                }
-                segments[s] = new byte[1 << SEGMENT_SHIFT][];
+            byte[][] segment = segment((int) (index >>> SEGMENT_SHIFT), page != null);
+            if (segment == null) {
+                return;
             }
-            old = segments[s][(int) (index & SEGMENT_MASK)];
-            segments[s][(int) (index & SEGMENT_MASK)] = page;
+            old = (byte[]) SLOT.getAndSet(segment, (int) (index & SEGMENT_MASK), page);
         } else {
             old = page == null ? strayPages.remove(pageNumber) : strayPages.put(pageNumber, page);
         }
-        materialized += (page != null ? 1 : 0) - (old != null ? 1 : 0);
-        privatePages += (page != null && page.length == PAGE ? 1 : 0) - (old != null && old.length == PAGE ? 1 : 0);
-        if (pageNumber == lastPageNumber || page != null) {
-            lastPageNumber = page == null ? NO_PAGE : pageNumber;
-            lastPage = page;
+        counted(pageNumber, old, page);
+    }
+
+    /**
+     * Puts {@code page} in the table only if the slot still holds {@code expected}; returns what the
+     * table holds afterwards (another thread's page if it won the race).
+     */
+    private byte[] publish(long pageNumber, byte[] expected, byte[] page) {
+        long index = pageNumber - (TABLE_BASE >>> AddressSpace.PAGE_SHIFT);
+        byte[] witness;
+        if (index >= 0 && index < TABLE_PAGES) {
+            byte[][] segment = segment((int) (index >>> SEGMENT_SHIFT), true);
+            witness = (byte[]) SLOT.compareAndExchange(segment, (int) (index & SEGMENT_MASK), expected, page);
+        } else {
+            witness = expected == null ? strayPages.putIfAbsent(pageNumber, page)
+                    : strayPages.replace(pageNumber, expected, page) ? expected : strayPages.get(pageNumber);
         }
+        if (witness != expected) {
+            return witness;
+        }
+        counted(pageNumber, expected, page);
+        return page;
+    }
+
+    /** The segment of the table, made (and published by compare-and-set) if {@code make}. */
+    private byte[][] segment(int s, boolean make) {
+        byte[][] segment = (byte[][]) SEGMENT.getAcquire(segments, s);
+        if (segment == null && make) {
+            SEGMENT.compareAndExchange(segments, s, (byte[][]) null, new byte[1 << SEGMENT_SHIFT][]);
+            segment = (byte[][]) SEGMENT.getAcquire(segments, s);
+        }
+        return segment;
+    }
+
+    private void counted(long pageNumber, byte[] old, byte[] page) {
+        materialized.addAndGet((page != null ? 1 : 0) - (old != null ? 1 : 0));
+        privatePages.addAndGet((page != null && page.length == PAGE ? 1 : 0) - (old != null && old.length == PAGE ? 1 : 0));
         if (old == null && page != null) {
             pageObserver.accept(pageNumber << AddressSpace.PAGE_SHIFT);
         }
@@ -434,9 +503,9 @@ public final class SparseMemory {
     private byte[] page(long addr) {
         long pageNumber = addr >>> AddressSpace.PAGE_SHIFT;
         byte[] page = existingPage(pageNumber);
-        if (page == null || page.length != PAGE) {
-            page = page == null ? freshPage(pageNumber) : Arrays.copyOf(page, PAGE);
-            install(pageNumber, page);
+        while (page == null || page.length != PAGE) {
+            byte[] own = page == null ? freshPage(pageNumber) : Arrays.copyOf(page, PAGE);
+            page = publish(pageNumber, page, own);
         }
         return page;
     }
@@ -452,6 +521,10 @@ public final class SparseMemory {
             for (int i = 0; i < PAGE; i++) {
                 page[i] = (byte) fillByte(base + i);
             }
+        }
+        Overlay o = overlay;
+        if (o != null && (first || last)) {
+            o.initPage(base, page);
         }
         return page;
     }

@@ -1,5 +1,6 @@
 package dev.kextharness.kernel.vm;
 
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -67,7 +68,7 @@ public final class VmMap {
     }
 
     /** Maps a page-rounded range, or returns null when the map has no room. */
-    public Entry allocate(long size, long alignment, Kind kind, long requested, int site, long aux) {
+    public synchronized Entry allocate(long size, long alignment, Kind kind, long requested, int site, long aux) {
         long rounded = AddressSpace.roundPage(size);
         long align = Math.max(AddressSpace.PAGE_SIZE, alignment);
         if (this.size + rounded > capacity || Long.compareUnsigned(rounded, max - min) > 0) {
@@ -111,28 +112,32 @@ public final class VmMap {
     }
 
     /** The entry that contains {@code addr}, or null ({@code vm_map_lookup_entry}). */
-    public Entry lookup(long addr) {
+    public synchronized Entry lookup(long addr) {
         Map.Entry<Long, Entry> floor = entries.floorEntry(addr);
         return floor != null && floor.getValue().contains(addr) ? floor.getValue() : null;
     }
 
     /** The entry that starts exactly at {@code addr}, or null. */
-    public Entry entryAt(long addr) {
+    public synchronized Entry entryAt(long addr) {
         return entries.get(addr);
     }
 
-    public void remove(Entry entry) {
-        if (entries.remove(entry.start) != null) {
+    /** Unmaps the entry; false if it was no longer mapped (another thread removed it first). */
+    public synchronized boolean remove(Entry entry) {
+        if (entries.remove(entry.start, entry)) {
             size -= entry.size;
+            return true;
         }
+        return false;
     }
 
     public boolean inRange(long addr) {
         return Long.compareUnsigned(addr, min) >= 0 && Long.compareUnsigned(addr, max) < 0;
     }
 
-    public Iterable<Entry> entries() {
-        return entries.values();
+    /** The entries now, in address order (a copy: other threads may map and unmap meanwhile). */
+    public synchronized List<Entry> entries() {
+        return List.copyOf(entries.values());
     }
 
     public String name() {
@@ -144,7 +149,7 @@ public final class VmMap {
     }
 
     /** Bytes currently mapped. */
-    public long size() {
+    public synchronized long size() {
         return size;
     }
 

@@ -24,6 +24,10 @@ public final class Zone {
     boolean expandable = true;
     boolean caching;
     boolean callerAcct = true;
+    /** The zone's per-CPU cache, once caching is on (zcache_init); null otherwise. */
+    dev.kextharness.kernel.zcache.ZoneCache cache;
+    /** Where the zone's {@code struct zone} sits in {@code zone_array}. */
+    long address;
 
     final List<ZoneChunk> chunks = new ArrayList<>();
     ZoneChunk partialHead;
@@ -84,9 +88,17 @@ public final class Zone {
         return (long) chunks.size() * allocSize;
     }
 
-    /** Elements in use. */
+    /** Elements in use, as XNU counts them: elements in the zone's per-CPU caches included. */
     public long count() {
         return count;
+    }
+
+    /**
+     * Elements held by callers: {@link #count()} less the elements waiting in the per-CPU caches.
+     * Exact when no other thread is allocating from the zone.
+     */
+    public long liveCount() {
+        return count - cachedElements();
     }
 
     /** Elements allocated over the zone's life. */
@@ -114,6 +126,24 @@ public final class Zone {
     /** Whether the zone has a per-CPU cache (zcache) on Catalina. */
     public boolean caching() {
         return caching;
+    }
+
+    /** The zone's per-CPU cache, or null. */
+    public dev.kextharness.kernel.zcache.ZoneCache cache() {
+        return cache;
+    }
+
+    /**
+     * Elements sitting in the zone's per-CPU magazines and depot: in use as the zone counts
+     * ({@link #count()}, zprint), free as the ledger does.
+     */
+    public long cachedElements() {
+        return cache == null ? 0 : cache.cachedElements();
+    }
+
+    /** The address of the zone's {@code struct zone}, as zcache's panics print it. */
+    public long address() {
+        return address;
     }
 
     void linkPartial(ZoneChunk chunk) {

@@ -25,6 +25,8 @@ package dev.kextharness.kernel.zalloc;
 final class ZoneChunk {
     /** The link of an allocated element. */
     private static final char ALLOCATED = 0xFFFF;
+    /** The link of an element in a zcache magazine: allocated as the zone sees it, free as the ledger does. */
+    private static final char CACHED = 0xFFFE;
     /** Links of free elements: 0 never handed out, otherwise the next free element's index + 2 (1 ends the list). */
     private static final int LINK_BIAS = 2;
 
@@ -47,10 +49,12 @@ final class ZoneChunk {
      * how much a free must poison again; for a free one, nonzero means it was modified while free.
      * Allocated at the first write into the chunk.
      */
-    private char[] written;
+    private volatile char[] written;
     private int freeHead = -1;
     private int fresh;
     int freeCount;
+    /** Set once any page of the chunk has been written: until then no byte needs checking. */
+    volatile boolean touched;
     /** Position in the zone's chunk list, for O(1) removal. */
     int listIndex;
     ZoneChunk nextPartial;
@@ -58,7 +62,7 @@ final class ZoneChunk {
     boolean inPartialList;
 
     ZoneChunk(Zone zone, long base, int capacity) {
-        if (capacity >= ALLOCATED - LINK_BIAS) {
+        if (capacity >= CACHED - LINK_BIAS) {
             throw new IllegalArgumentException("a chunk of " + capacity + " elements is too many to link");
         }
         this.zone = zone;
@@ -105,13 +109,7 @@ final class ZoneChunk {
 
     /** Takes a free element (the last freed, else the next never handed out); the caller knows one is free. */
     int pop(int site, long requestedSize) {
-        int index;
-        if (freeHead >= 0) {
-            index = freeHead;
-            freeHead = link[index] - LINK_BIAS;
-        } else {
-            index = fresh++;
-        }
+        int index = take();
         link[index] = ALLOCATED;
         char size = (char) requestedSize;
         if (sites == null) {
@@ -130,15 +128,26 @@ final class ZoneChunk {
         return index;
     }
 
+    private int take() {
+        if (freeHead >= 0) {
+            int index = freeHead;
+            freeHead = link[index] - LINK_BIAS;
+            return index;
+        }
+        return fresh++;
+    }
+
     /** Gives the chunk per-element arrays: a second site or size has arrived. */
     private void inflate() {
-        sites = new int[capacity];
-        requested = new char[capacity];
+        int[] newSites = new int[capacity];
+        char[] newRequested = new char[capacity];
         // Every element handed out so far, free ones included: their sites name the allocation of a use after free.
         for (int i = 0; i < fresh; i++) {
-            sites[i] = uniformSite;
-            requested[i] = uniformRequested;
+            newSites[i] = uniformSite;
+            newRequested[i] = uniformRequested;
         }
+        requested = newRequested; // filled before they are seen
+        sites = newSites;
     }
 
     void push(int index, int freeSite) {
@@ -146,6 +155,11 @@ final class ZoneChunk {
             freeSites = new int[capacity];
         }
         freeSites[index] = freeSite;
+        pushFromCache(index);
+    }
+
+    /** A cached element goes back on the free list (a magazine drain); its free site stays as recorded. */
+    void pushFromCache(int index) {
         link[index] = (char) (freeHead + LINK_BIAS);
         freeHead = index;
         freeCount++;
@@ -180,23 +194,134 @@ final class ZoneChunk {
 
     /** How far the element's bytes may differ from poison (0: not at all). */
     int written(int index) {
-        return written == null ? 0 : written[index];
+        char[] marks = written;
+        return marks == null ? 0 : marks[index];
     }
 
     /** Records a write that ends {@code end} bytes into the element. */
     void wrote(int index, long end) {
-        if (written == null) {
-            written = new char[capacity];
+        char[] marks = written;
+        if (marks == null) {
+            synchronized (this) { // threads writing into different elements may make it at once
+                marks = written;
+                if (marks == null) {
+                    marks = new char[capacity];
+                    written = marks;
+                }
+            }
         }
-        if (end > written[index]) {
-            written[index] = (char) Math.min(end, zone.elemSize);
+        if (end > marks[index]) {
+            marks[index] = (char) Math.min(end, zone.elemSize);
         }
     }
 
     /** Forgets the element's writes: its bytes read as poison again. */
     void clearWritten(int index) {
-        if (written != null) {
-            written[index] = 0;
+        char[] marks = written;
+        if (marks != null) {
+            marks[index] = 0;
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // zcache: elements of a cached zone pass through per-CPU magazines. The zone lock covers taking
+    // and giving back (popForCache, push); a CPU that holds a cached element records and releases it
+    // without the zone lock, touching only that element's slots. What spans the chunk (the uniform
+    // site, the per-element arrays, aux) changes only while every CPU is held (settleCached).
+
+    /** {@code zalloc_attempt} for a magazine: a free element, now cached. The zone lock is held. */
+    int popForCache() {
+        int index = take();
+        link[index] = CACHED;
+        freeCount--;
+        return index;
+    }
+
+    boolean isCached(int index) {
+        return link[index] == CACHED;
+    }
+
+    /**
+     * Records a cached element handed out to {@code site} when that touches only the element's
+     * slots; false when the chunk's shared state must change first ({@link #settleCached}).
+     */
+    boolean recordCached(int index, int site, long requestedSize) {
+        char size = (char) requestedSize;
+        if (sites != null) {
+            sites[index] = site;
+            requested[index] = size;
+        } else if (site != uniformSite || size != uniformRequested) {
+            return false;
+        }
+        link[index] = ALLOCATED;
+        return true;
+    }
+
+    /**
+     * Records a cached element whose site or size differs from the chunk's: with no element live
+     * the chunk becomes uniform for the new site, otherwise it gets per-element arrays. Called
+     * with every CPU held, so that no other thread touches the chunk.
+     */
+    void settleCached(int index, int site, long requestedSize) {
+        if (sites == null) {
+            boolean anyLive = false;
+            for (int i = 0; i < capacity && !anyLive; i++) {
+                anyLive = link[i] == ALLOCATED && i != index;
+            }
+            // As pop: an element freed before keeps its allocation site for reports, so the chunk goes mixed.
+            if (!anyLive && freeSites == null) {
+                uniformSite = site;
+                uniformRequested = (char) requestedSize;
+            } else {
+                inflate();
+            }
+        }
+        if (!recordCached(index, site, requestedSize)) {
+            throw new IllegalStateException("chunk did not settle");
+        }
+    }
+
+    /**
+     * A live element goes back into a magazine, freed by {@code freeSite}; false when the chunk's
+     * free-site array must be made first ({@link #releaseToCacheSettled}, every CPU held).
+     */
+    boolean releaseToCache(int index, int freeSite) {
+        if (freeSites == null) {
+            return false;
+        }
+        freeSites[index] = freeSite;
+        link[index] = CACHED;
+        if (aux != null) {
+            aux[index] = 0;
+        }
+        return true;
+    }
+
+    /** {@link #releaseToCache} that makes the free-site array; called with every CPU held. */
+    void releaseToCacheSettled(int index, int freeSite) {
+        if (freeSites == null) {
+            freeSites = new int[capacity];
+        }
+        releaseToCache(index, freeSite);
+    }
+
+    /** Live elements now, counted from the links (a chunk of a cached zone has some in magazines). */
+    int liveCount() {
+        int live = 0;
+        for (int i = 0; i < fresh; i++) {
+            if (link[i] == ALLOCATED) {
+                live++;
+            }
+        }
+        return live;
+    }
+
+    /** Sets the aux datum when the array exists; false when it must be created first (every CPU held). */
+    boolean trySetAux(int index, long value) {
+        if (aux == null) {
+            return value == 0;
+        }
+        aux[index] = value;
+        return true;
     }
 }

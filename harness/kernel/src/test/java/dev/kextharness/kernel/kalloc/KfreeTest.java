@@ -17,16 +17,17 @@ class KfreeTest {
     void kfreeWithTheAllocatedSizeReturnsTheElement() {
         TestKernel t = TestKernel.boot();
         Zone zone = t.zone("kalloc.64");
-        long count = zone.count();
+        long count = zone.liveCount();
         long total = zone.totalAllocations();
         int kallocSite = t.site("kalloc");
         long a = t.kalloc(50);
-        assertThat(zone.count()).isEqualTo(count + 1);
+        assertThat(zone.liveCount()).isEqualTo(count + 1);
         assertThat(t.kernel.ledger().liveCount(kallocSite)).isEqualTo(1);
         assertThat(t.kernel.ledger().liveBytes(kallocSite)).isEqualTo(50);
         t.kfree(a, 50);
-        assertThat(zone.count()).isEqualTo(count);
-        assertThat(zone.totalAllocations()).isEqualTo(total + 1);
+        assertThat(zone.liveCount()).isEqualTo(count);
+        // kalloc.64 is cached: the zone's lifetime count moves by a magazine fill (8), or not at all.
+        assertThat(zone.totalAllocations()).isIn(total, total + dev.kextharness.kernel.zcache.ZoneCache.MAGAZINE_SIZE);
         assertThat(t.kernel.ledger().liveCount(kallocSite)).isZero();
         assertThat(t.kernel.ledger().liveBytes(kallocSite)).isZero();
         assertThat(t.kernel.ledger().totalCount(kallocSite)).isEqualTo(1);
@@ -36,10 +37,10 @@ class KfreeTest {
     @Test
     void sameBucketOtherSizeIsAcceptedAndReportedAsAFinding() {
         TestKernel t = TestKernel.boot();
-        long count = t.zone("kalloc.64").count();
+        long count = t.zone("kalloc.64").liveCount();
         long a = t.kalloc(50);
         t.kfree(a, 60);
-        assertThat(t.zone("kalloc.64").count()).isEqualTo(count);
+        assertThat(t.zone("kalloc.64").liveCount()).isEqualTo(count);
         assertThat(t.kernel.panicked()).isFalse();
         assertThat(t.kernel.ledger().findings()).singleElement().satisfies(f -> {
             assertThat(f.kind()).isEqualTo(Finding.Kind.SIZE_MISMATCH);
@@ -54,12 +55,12 @@ class KfreeTest {
     @Test
     void sameBucketOtherSizeIsSilentWithFindingsOff() {
         TestKernel t = TestKernel.boot(KernelConfig.defaults().withFindings(false));
-        long count = t.zone("kalloc.64").count();
+        long count = t.zone("kalloc.64").liveCount();
         long a = t.kalloc(50);
         t.kfree(a, 64);
         long b = t.ioMalloc(20);
         t.kfree(b, 20);
-        assertThat(t.zone("kalloc.64").count()).isEqualTo(count);
+        assertThat(t.zone("kalloc.64").liveCount()).isEqualTo(count);
         assertThat(t.kernel.ledger().findings()).isEmpty();
         assertThat(t.kernel.ledger().findingsEnabled()).isFalse();
     }
@@ -67,10 +68,10 @@ class KfreeTest {
     @Test
     void kfreeOfAnIOMallocBlockIsACrossFamilyFinding() {
         TestKernel t = TestKernel.boot();
-        long count = t.zone("kalloc.32").count();
+        long count = t.zone("kalloc.32").liveCount();
         long a = t.ioMalloc(20);
         t.kfree(a, 20);
-        assertThat(t.zone("kalloc.32").count()).isEqualTo(count);
+        assertThat(t.zone("kalloc.32").liveCount()).isEqualTo(count);
         assertThat(t.kernel.ledger().liveCount(t.site("IOMalloc"))).isZero();
         assertThat(t.kernel.ledger().findings()).singleElement().satisfies(f -> {
             assertThat(f.kind()).isEqualTo(Finding.Kind.CROSS_FAMILY_FREE);
@@ -147,9 +148,9 @@ class KfreeTest {
     @Test
     void kfreeOfAMisalignedPointerPanicsAsAnInvalidPointerWithoutANote() {
         TestKernel t = TestKernel.boot();
-        long a = t.kalloc(64);
-        KernelPanic panic = t.assertPanics(() -> t.kfree(a + 3, 64),
-                "zfree: freeing invalid pointer " + p(a + 3) + " to zone kalloc.64\n");
+        long a = t.kalloc(1152); // a zone without a per-CPU cache: XNU's free_to_zone panics alike
+        KernelPanic panic = t.assertPanics(() -> t.kfree(a + 3, 1152),
+                "zfree: freeing invalid pointer " + p(a + 3) + " to zone kalloc.1152\n");
         assertThat(panic.harnessNote()).isNull();
     }
 
@@ -162,7 +163,7 @@ class KfreeTest {
         do {
             a = t.kalloc(48);
         } while (zone.curSize() == before); // the first element of a new chunk: its base
-        long tail = a + 85 * 48; // 4080: 16 bytes no element covers
+        long tail = (a & ~4095L) + 85 * 48; // a magazine's element of a one-page chunk; 4080: 16 bytes no element covers
         t.assertPanics(() -> t.kfree(tail, 48), "zfree: freeing invalid pointer " + p(tail) + " to zone kalloc.48\n");
     }
 
@@ -354,12 +355,12 @@ class KfreeTest {
     @Test
     void kallocZeroIsASixteenByteElement() {
         TestKernel t = TestKernel.boot();
-        long count = t.zone("kalloc.16").count();
+        long count = t.zone("kalloc.16").liveCount();
         long a = t.kalloc(0);
         assertThat(a).isNotZero();
         assertThat(t.zoneOf(a)).isEqualTo("kalloc.16");
-        assertThat(t.zone("kalloc.16").count()).isEqualTo(count + 1);
+        assertThat(t.zone("kalloc.16").liveCount()).isEqualTo(count + 1);
         t.kfree(a, 0);
-        assertThat(t.zone("kalloc.16").count()).isEqualTo(count);
+        assertThat(t.zone("kalloc.16").liveCount()).isEqualTo(count);
     }
 }

@@ -32,10 +32,10 @@ class OSMallocTest {
     void aTagIsAKalloc96ElementWithRefcountOneAndStateValid() {
         TestKernel t = TestKernel.boot();
         Zone z96 = t.zone("kalloc.96");
-        long count = z96.count();
+        long count = z96.liveCount();
         long tag = t.tagalloc(DEMO_TAG, 0);
         assertThat(t.zoneOf(tag)).isEqualTo("kalloc.96");
-        assertThat(z96.count()).isEqualTo(count + 1);
+        assertThat(z96.liveCount()).isEqualTo(count + 1);
         assertThat(t.kernel.memory().load(tag + 16, 4)).isEqualTo(1);
         assertThat(t.kernel.memory().load(tag + 20, 4)).isEqualTo(0xDEAB0000L);
         assertThat(t.kernel.memory().load(tag + 24, 4)).isZero();
@@ -80,7 +80,7 @@ class OSMallocTest {
     void theSourceArticleDemo() {
         TestKernel t = TestKernel.boot();
         Zone z96 = t.zone("kalloc.96");
-        long tagsBefore = z96.count();
+        long tagsBefore = z96.liveCount();
 
         long tag = t.tagalloc(DEMO_TAG, 0);
         long p1 = t.osmalloc(1, tag);
@@ -93,7 +93,7 @@ class OSMallocTest {
         t.tagfree(tag);
         assertThat(t.kernel.memory().load(tag + 20, 4)).isEqualTo(0xDEAB0001L);
         assertThat(t.kernel.memory().load(tag + 16, 4)).isEqualTo(1);
-        assertThat(z96.count()).isEqualTo(tagsBefore + 1);
+        assertThat(z96.liveCount()).isEqualTo(tagsBefore + 1);
         assertThat(t.kernel.osmalloc().liveTags()).containsExactly(tag);
 
         // "OSMalloc will succeed :. tag still alive": XNU takes it, the harness reports it.
@@ -108,11 +108,11 @@ class OSMallocTest {
 
         t.osfree(q, 1, tag);
         assertThat(t.kernel.memory().load(tag + 16, 4)).isEqualTo(1);
-        assertThat(z96.count()).isEqualTo(tagsBefore + 1);
+        assertThat(z96.liveCount()).isEqualTo(tagsBefore + 1);
 
         // The last OSFree drops the last reference: the tag is unlinked and kfree'd.
         t.osfree(p1, 1, tag);
-        assertThat(z96.count()).isEqualTo(tagsBefore);
+        assertThat(z96.liveCount()).isEqualTo(tagsBefore);
         assertThat(t.kernel.osmalloc().liveTags()).isEmpty();
         assertThat(t.kernel.ledger().liveCount(t.site("OSMalloc_Tagalloc"))).isZero();
         assertThat(t.kernel.ledger().liveCount(t.site("OSMalloc"))).isZero();
@@ -124,13 +124,13 @@ class OSMallocTest {
     void tagfreeWithNoBlocksFreesTheTagAtOnce() {
         TestKernel t = TestKernel.boot();
         Zone z96 = t.zone("kalloc.96");
-        long count = z96.count();
+        long count = z96.liveCount();
         long tag = t.tagalloc("t", 0);
         long a = t.osmalloc(100, tag);
         t.osfree(a, 100, tag);
         assertThat(t.kernel.osmalloc().refcnt(tag)).isEqualTo(1);
         t.tagfree(tag);
-        assertThat(z96.count()).isEqualTo(count);
+        assertThat(z96.liveCount()).isEqualTo(count);
         assertThat(t.kernel.osmalloc().liveTags()).isEmpty();
     }
 
@@ -175,8 +175,7 @@ class OSMallocTest {
         TestKernel t = TestKernel.boot(KernelConfig.defaults().withFindings(false));
         long tag = t.tagalloc("gone", 0);
         t.tagfree(tag);
-        // The freed kalloc.96 element is poisoned: the name reads as 0xdeadbeef bytes, never NUL.
-        String poisonName = "\u00ef\u00be\u00ad\u00de".repeat(16);
+        String poisonName = freedTagName(t, tag);
         assertThat(t.kernel.osmalloc().name(tag)).isEqualTo(poisonName);
         t.assertPanics(() -> t.osmalloc(16, tag),
                 "OSMalloc_Tagref():'" + poisonName + "' has bad state 0xDEADBEEF\n");
@@ -189,7 +188,7 @@ class OSMallocTest {
         long other = t.tagalloc("other", 0);
         long block = t.osmalloc(16, other);
         t.tagfree(tag);
-        String poisonName = "\u00ef\u00be\u00ad\u00de".repeat(16);
+        String poisonName = freedTagName(t, tag);
         // Tagrele's check prints Tagref's name (copy-paste in XNU).
         t.assertPanics(() -> t.osfree(block, 16, tag),
                 "OSMalloc_Tagref():'" + poisonName + "' has bad state 0xDEADBEEF\n");
@@ -314,5 +313,18 @@ class OSMallocTest {
         assertThat(t.kernel.snapshot().tag("tag.a").count()).isEqualTo(2);
         assertThat(t.kernel.snapshot().tag("tag.a").requestedBytes()).isEqualTo(20);
         assertThat(t.kernel.snapshot().tag("tag.b").count()).isEqualTo(1);
+    }
+
+    /**
+     * The name a freed tag reads as: its kalloc.96 element is poisoned, and its last word (name
+     * bytes 60..63 and on) holds zcache's canary, so 0xdeadbeef bytes, then the canary's low bytes.
+     */
+    private static String freedTagName(TestKernel t, long tag) {
+        long canary = t.kernel.zalloc().zcacheCanary() ^ tag;
+        StringBuilder name = new StringBuilder("\u00ef\u00be\u00ad\u00de".repeat(15));
+        for (int i = 0; i < 4 && ((canary >>> (8 * i)) & 0xff) != 0; i++) {
+            name.append((char) ((canary >>> (8 * i)) & 0xff));
+        }
+        return name.toString();
     }
 }

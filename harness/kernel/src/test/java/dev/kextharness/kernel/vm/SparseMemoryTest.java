@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
 import org.junit.jupiter.api.Test;
 
 class SparseMemoryTest {
@@ -167,5 +168,50 @@ class SparseMemoryTest {
         assertThat(memory.materializedPages()).isEqualTo(before);
         memory.copyChecked(ZONE_START, k + (4L << 20), 16); // zone poison copied out
         assertThat(memory.load(k + (4L << 20), 8)).isEqualTo(SparseMemory.ZP_POISON);
+    }
+
+    @Test
+    void threadsWritingOneFreshPageAtOnceKeepEveryWriteAndMakeOnePage() throws Exception {
+        // Every round, eight threads released together write their own words of the same unwritten
+        // pages (a zone page and a kernel_map page): whichever thread's page wins the publication,
+        // no write may land on a page that loses.
+        int threads = 8;
+        int rounds = 200;
+        SparseMemory memory = new SparseMemory(ZONE_START, ZONE_END);
+        CyclicBarrier start = new CyclicBarrier(threads);
+        List<Thread> workers = new ArrayList<>();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            Thread worker = new Thread(() -> {
+                try {
+                    for (int round = 0; round < rounds; round++) {
+                        start.await();
+                        memory.store(ZONE_START + round * AddressSpace.PAGE_SIZE + 8L * id, 8, round * 16L + id);
+                        memory.store(AddressSpace.KERNEL_MAP_BASE + round * AddressSpace.PAGE_SIZE + 8L * id, 8,
+                                round * 16L + id);
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            workers.add(worker);
+            worker.start();
+        }
+        for (Thread worker : workers) {
+            worker.join();
+        }
+        assertThat(failures).isEmpty();
+        for (int round = 0; round < rounds; round++) {
+            for (int id = 0; id < threads; id++) {
+                assertThat(memory.load(ZONE_START + round * AddressSpace.PAGE_SIZE + 8L * id, 8)).isEqualTo(round * 16L + id);
+                assertThat(memory.load(AddressSpace.KERNEL_MAP_BASE + round * AddressSpace.PAGE_SIZE + 8L * id, 8))
+                        .isEqualTo(round * 16L + id);
+            }
+            assertThat(memory.load(ZONE_START + round * AddressSpace.PAGE_SIZE + 8L * threads, 8))
+                    .as("the rest of a zone page is still poison").isEqualTo(SparseMemory.ZP_POISON);
+        }
+        assertThat(memory.materializedPages()).isEqualTo(2 * rounds);
+        assertThat(memory.privatePages()).isEqualTo(2 * rounds);
     }
 }

@@ -147,14 +147,17 @@ class ZoneTest {
     @Test
     void countersCountElementsChunksAndLifetimeAllocations() {
         TestKernel t = TestKernel.boot();
-        Zone zone = t.zone("kalloc.80");
+        // A zone without a per-CPU cache: every zalloc and zfree reaches the zone's counters.
+        Zalloc zalloc = t.kernel.zalloc();
+        Zone zone = zalloc.zinit(80, 1 << 20, 4096, "test.zone");
+        int site = t.site("kalloc");
         long count = zone.count();
         long cur = zone.curSize();
         long total = zone.totalAllocations();
-        long map = t.kernel.zalloc().zoneMapSize();
+        long map = zalloc.zoneMapSize();
         List<Long> blocks = new ArrayList<>();
         for (int i = 0; i < 52; i++) { // 51 per chunk: two chunks
-            blocks.add(t.kalloc(80));
+            blocks.add(zalloc.zalloc(zone, site, 80, true));
         }
         assertThat(zone.count()).isEqualTo(count + 52);
         // cur_size counts the elements carved (51 x 80 = 4080 bytes a chunk), the map whole pages.
@@ -164,12 +167,12 @@ class ZoneTest {
         assertThat(t.kernel.zalloc().zoneMapSize()).isEqualTo(map + 8192);
         assertThat(zone.freeBytes()).isEqualTo(zone.curSize() - zone.count() * 80);
         for (long a : blocks.subList(0, 10)) {
-            t.kfree(a, 80);
+            zalloc.zfree(zone, a, site, new Zalloc.Freed());
         }
         assertThat(zone.count()).isEqualTo(count + 42);
         assertThat(zone.curSize()).isEqualTo(cur + 2 * 51 * 80);
         assertThat(zone.totalAllocations()).isEqualTo(total + 52);
-        t.kalloc(80);
+        zalloc.zalloc(zone, site, 80, true);
         assertThat(zone.totalAllocations()).isEqualTo(total + 53);
     }
 
@@ -177,21 +180,22 @@ class ZoneTest {
     void zoneGcReturnsCompletelyFreeChunksToTheZoneMap() {
         TestKernel t = TestKernel.boot();
         Zalloc zalloc = t.kernel.zalloc();
-        Zone zone = t.zone("kalloc.64");
+        Zone zone = zalloc.zinit(64, 1 << 20, 4096, "test.zone"); // no per-CPU cache holding elements
+        int site = t.site("kalloc");
         zalloc.zoneGc(); // start from a collected kernel
         long cur = zone.curSize();
         long map = zalloc.zoneMapSize();
         long count = zone.count();
         List<Long> blocks = new ArrayList<>();
         for (int i = 0; i < 64 * 3; i++) {
-            blocks.add(t.kalloc(64));
+            blocks.add(zalloc.zalloc(zone, site, 64, true));
         }
         assertThat(zone.curSize()).isEqualTo(cur + 3 * 4096);
         assertThat(zalloc.zoneMapSize()).isEqualTo(map + 3 * 4096);
         long kept = blocks.get(100); // keeps its chunk
         for (long a : blocks) {
             if (a != kept) {
-                t.kfree(a, 64);
+                zalloc.zfree(zone, a, site, new Zalloc.Freed());
             }
         }
         assertThat(zone.curSize()).isEqualTo(cur + 3 * 4096); // frees keep the chunks
@@ -200,13 +204,13 @@ class ZoneTest {
         assertThat(zone.count()).isEqualTo(count + 1);
         assertThat(zalloc.zoneMapSize()).isEqualTo(map + 4096);
         assertThat(zalloc.zoneGc()).isZero();
-        t.kfree(kept, 64);
+        zalloc.zfree(zone, kept, site, new Zalloc.Freed());
         assertThat(zalloc.zoneGc()).isEqualTo(4096);
         assertThat(zone.curSize()).isEqualTo(cur);
         assertThat(zalloc.zoneMapSize()).isEqualTo(map);
         // The zone grows again, into the space GC gave back.
-        long again = t.kalloc(64);
-        assertThat(t.zoneOf(again)).isEqualTo("kalloc.64");
+        long again = zalloc.zalloc(zone, site, 64, true);
+        assertThat(t.zoneOf(again)).isEqualTo("test.zone");
         assertThat(zalloc.zoneMapSize()).isEqualTo(map + 4096);
     }
 
