@@ -552,8 +552,14 @@ public final class Kernel implements AutoCloseable {
                     arg1 = target == null ? 0 : target.oid().oid_arg1;
                     arg2 = target == null ? 0 : target.oid().oid_arg2;
                 }
+                long handlerArg1 = arg1;
+                int handlerArg2 = arg2;
                 try {
-                    return handler.handle(target == null ? null : target.oid(), arg1, arg2, req);
+                    if (target == null) {
+                        return handler.handle(null, handlerArg1, handlerArg2, req);
+                    }
+                    return kexts.callback(target.loadTag(), "sysctl handler of " + target.path(),
+                            () -> handler.handle(target.oid(), handlerArg1, handlerArg2, req));
                 } catch (RuntimeException e) { // a KernelPanic is an Error and goes through
                     log.printf("sysctl: the handler of " + (target == null ? "?" : target.path()) + " threw " + e
                             + "; C has no exceptions, so the harness returns EINVAL to the caller");

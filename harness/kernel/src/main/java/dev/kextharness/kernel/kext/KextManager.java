@@ -27,6 +27,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * OSKext for one kernel: loads, starts, stops and unloads kexts in XNU's order, writing XNU's
@@ -438,6 +439,22 @@ public final class KextManager {
 
     Watchdog watchdog() {
         return watchdog;
+    }
+
+    /**
+     * Runs a kernel-to-kext callback (a sysctl handler, ...) of the kext with this load tag under the
+     * watchdog, as start, stop and service calls are; the kernel's own callbacks (no such kext) run as they are.
+     */
+    public <T> T callback(int loadTag, String what, Supplier<T> body) {
+        LoadedKext kext = null;
+        synchronized (this) {
+            for (LoadedKext k : loaded) {
+                if (k.loadTag() == loadTag) {
+                    kext = k;
+                }
+            }
+        }
+        return kext == null ? body.get() : watchdog.call(kext, what, body);
     }
 
     synchronized int refs(LoadedKext kext) {

@@ -10,8 +10,10 @@ import dev.kextharness.kernel.kext.fixtures.CounterKext;
 import dev.kextharness.kernel.kext.fixtures.Spinner;
 import dev.kextharness.kernel.kext.fixtures.SpinnerKext;
 import dev.kextharness.kernel.kext.fixtures.SpinningStartKext;
+import dev.kextharness.kernel.kext.fixtures.SpinningSysctlKext;
 import dev.kextharness.kernel.kext.fixtures.Toggle;
 import dev.kextharness.kernel.panic.KernelPanic;
+import dev.kextharness.kernel.user.UserProcess;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -72,6 +74,20 @@ class WatchdogTest {
 
         assertThat(panic.panicString()).contains("ran its service call Spinner.spin for")
                 .contains("stopped at dev.kextharness.kernel.kext.fixtures.SpinnerKext.spin(SpinnerKext.java:");
+    }
+
+    @Test
+    void aSysctlHandlerThatLoopsForeverEndsInAWatchdogPanic() {
+        kernel.kextload(SpinningSysctlKext.class);
+        UserProcess process = UserProcess.spawn(kernel, "client");
+
+        KernelPanic panic = catchThrowableOfType(
+                () -> process.sysctlbyname("debug.spin", new byte[4], new long[]{4}, null, 0), KernelPanic.class);
+
+        assertThat(panic).isNotNull();
+        assertThat(kernel.panic()).isSameAs(panic);
+        assertThat(panic.panicString()).contains("ran its sysctl handler of debug.spin for")
+                .contains("stopped at dev.kextharness.kernel.kext.fixtures.SpinningSysctlKext.handler(SpinningSysctlKext.java:");
     }
 
     @Test
