@@ -14,6 +14,7 @@ import net.bytebuddy.jar.asm.Type;
 import net.bytebuddy.utility.OpenedClassReader;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -75,6 +76,8 @@ final class ClassInfo {
     final List<StaticField> staticFields = new ArrayList<>();
     /** An enum's non-final instance fields: each constant is a singleton, so these are static state too. */
     final List<String> mutableEnumFields = new ArrayList<>();
+    /** Where its code jumps backwards (a loop), as {@code Class.method(File.java:line)}. */
+    final List<String> loops = new ArrayList<>();
 
     /**
      * A static field.
@@ -389,6 +392,8 @@ final class ClassInfo {
     private final class CodeReader extends MethodVisitor {
         private final String method;
         private int line = -1;
+        /** Labels already passed: a jump to one of them is a back-edge. */
+        private final Set<Label> passed = new HashSet<>();
 
         CodeReader(String method) {
             super(OpenedClassReader.ASM_API);
@@ -402,6 +407,18 @@ final class ClassInfo {
         @Override
         public void visitLineNumber(int line, Label start) {
             this.line = line;
+        }
+
+        @Override
+        public void visitLabel(Label label) {
+            passed.add(label);
+        }
+
+        @Override
+        public void visitJumpInsn(int opcode, Label label) {
+            if (passed.contains(label)) {
+                loops.add(where());
+            }
         }
 
         @Override

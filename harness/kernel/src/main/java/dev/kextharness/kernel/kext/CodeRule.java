@@ -31,8 +31,9 @@ enum CodeRule {
             + "primitives and Strings); keep other state in the kext's own classes, which get fresh statics per load."),
     SHARED_CODE("shared code", "code of a type the kext shares with its test runs in the test's class loader, not "
             + "the kext's: it is not linked (a KPI call there has no kext to bind to) and a class it names is the "
-            + "test's copy, not the kext's. A shared type may use only other shared types, the KPI's types and the "
-            + "JDK allowlist; move the work into a class of the kext.");
+            + "test's copy, not the kext's; nor does it get preemption points, so a loop there could not be stopped by "
+            + "the watchdog. A shared type may use only other shared types, the KPI's types and the JDK allowlist, "
+            + "and may not loop; move the work into a class of the kext.");
 
     final String tag;
     final String explanation;

@@ -186,6 +186,10 @@ final class LinkChecker {
             out.add(new Unresolved(info.binaryName() + "." + f, info.binaryName() + "." + f.substring(0, f.indexOf(':'))
                     + " (non-final field of a shared enum)", CodeRule.SHARED_STATE.tag));
         }
+        // Shared code is not rewritten, so it has no preemption points: a loop there could not be stopped.
+        for (String loop : info.loops) {
+            out.add(new Unresolved("(a loop in shared code)", loop, CodeRule.SHARED_CODE.tag));
+        }
         return out;
     }
 

@@ -75,6 +75,14 @@ class KextAllowlistTest {
     }
 
     @Test
+    void aLoopInADefaultMethodOfASharedInterfaceIsRefused() throws IOException {
+        // Shared code is not rewritten, so it has no preemption point where the watchdog could stop it.
+        assertThat(refused(RogueKexts.SharedLoop.class)).singleElement().asString()
+                .startsWith("(a loop in shared code) @ " + ROGUE + "Looper.spin(Looper.java:")
+                .endsWith(" [shared code]");
+    }
+
+    @Test
     void byteBuddysJavaDispatcherIsAHarnessLibrary() throws IOException {
         String site = ROGUE + "RogueKexts$DispatcherExit." + at("RogueKexts.java", "start", "LINE: dispatcher");
         assertThat(refused(RogueKexts.DispatcherExit.class)).contains(
