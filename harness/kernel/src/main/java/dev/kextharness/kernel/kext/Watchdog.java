@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -33,7 +32,15 @@ final class Watchdog {
     /** How long an unload waits for a thread stopped in kext code to leave it. */
     private static final Duration LEAVE_GRACE = Duration.ofSeconds(5);
 
-    /** One daemon thread for every kernel of the JVM: it only flips a kext's preemption points. */
+    /** How often the sweeper looks for overruns: an overrun is caught within the limit plus this. */
+    private static final long TICK_MILLIS = 10;
+    /** Every watched call of every kernel of the JVM that has a limit; the sweeper reads it. */
+    private static final Set<Call> WATCHED = ConcurrentHashMap.newKeySet();
+    /**
+     * One daemon thread for every kernel of the JVM, sweeping {@link #WATCHED} at a fixed rate: it
+     * only flips an overrunning kext's preemption points. A sweep instead of a timer task per call
+     * keeps a watched call to a set insert and remove (no timer-queue lock, no wake-up per call).
+     */
     private static final ScheduledThreadPoolExecutor TIMER = timer();
 
     private final KextHost kernel;
@@ -49,7 +56,7 @@ final class Watchdog {
             t.setDaemon(true);
             return t;
         });
-        timer.setRemoveOnCancelPolicy(true); // a call that returns in time leaves nothing queued
+        timer.scheduleWithFixedDelay(Watchdog::sweep, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         return timer;
     }
 
@@ -67,7 +74,10 @@ final class Watchdog {
         final Thread thread = Thread.currentThread();
         final long startNanos = System.nanoTime();
         final CountDownLatch done = new CountDownLatch(1);
-        volatile ScheduledFuture<?> timeout;
+        /** {@code System.nanoTime()} past which the call has overrun (meaningful only while watched). */
+        long deadline;
+        /** Set (under the call's lock) when the call returns: the sweeper stops no finished call. */
+        boolean finished;
 
         Call(LoadedKext kext, String what) {
             this.kext = kext;
@@ -81,21 +91,35 @@ final class Watchdog {
         active.add(call);
         long limit = kernel.watchdogLimit().toNanos();
         if (limit > 0) {
-            call.timeout = TIMER.schedule(() -> kext.preemption().stop(new Stop(Reason.OVERRAN, call)), limit,
-                    TimeUnit.NANOSECONDS);
+            call.deadline = call.startNanos + limit;
+            WATCHED.add(call);
         }
         try {
             return body.get();
         } finally {
-            ScheduledFuture<?> timeout = call.timeout;
-            if (timeout != null) {
-                timeout.cancel(false);
+            WATCHED.remove(call);
+            synchronized (call) {
+                call.finished = true; // a sweep that saw the call before the removal issues no stop now
             }
             active.remove(call);
             // Over the limit, but it returned before reaching a point: it was slow (a long KPI call,
             // a stall of the machine), not stuck. Its kext runs on.
             kext.preemption().resume(new Stop(Reason.OVERRAN, call));
             call.done.countDown();
+        }
+    }
+
+    /** The sweeper's round: stops the kext of every watched call past its deadline (a repeated stop is a no-op). */
+    private static void sweep() {
+        long now = System.nanoTime();
+        for (Call call : WATCHED) {
+            if (now - call.deadline >= 0) {
+                synchronized (call) {
+                    if (!call.finished) {
+                        call.kext.preemption().stop(new Stop(Reason.OVERRAN, call));
+                    }
+                }
+            }
         }
     }
 
