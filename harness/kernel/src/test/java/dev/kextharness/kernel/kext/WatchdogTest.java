@@ -9,6 +9,7 @@ import dev.kextharness.kernel.kext.fixtures.Counter;
 import dev.kextharness.kernel.kext.fixtures.CounterKext;
 import dev.kextharness.kernel.kext.fixtures.Spinner;
 import dev.kextharness.kernel.kext.fixtures.SpinnerKext;
+import dev.kextharness.kernel.kext.fixtures.SpinningClinitKext;
 import dev.kextharness.kernel.kext.fixtures.SpinningStartKext;
 import dev.kextharness.kernel.kext.fixtures.SpinningSysctlKext;
 import dev.kextharness.kernel.kext.fixtures.Toggle;
@@ -53,6 +54,16 @@ class WatchdogTest {
         assertThat(Arrays.stream(panic.getStackTrace()).map(StackTraceElement::getClassName))
                 .contains(SpinningStartKext.class.getName());
         assertThat(panic.panicLog()).contains("Kernel Extensions in backtrace:").contains("dev.kextharness.test.spinstart");
+    }
+
+    @Test
+    void aStaticInitializerThatLoopsForeverIsStoppedToo() {
+        KernelPanic panic = catchThrowableOfType(() -> kernel.kextload(SpinningClinitKext.class), KernelPanic.class);
+
+        assertThat(panic).isNotNull();
+        assertThat(kernel.panic()).isSameAs(panic);
+        assertThat(panic.panicString()).contains("ran its start routine for")
+                .contains("stopped at dev.kextharness.kernel.kext.fixtures.SpinningClinitKext$Table.<clinit>(SpinningClinitKext.java:");
     }
 
     @Test
